@@ -1,0 +1,19 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from .accounts import AccountViewSet
+from .users import MeApi, TokenObtainApi
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("accounts", AccountViewSet, basename="account")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("auth/token/", TokenObtainApi.as_view(), name="token_obtain"),
+    path("me/", MeApi.as_view(), name="me"),
+    path("", include(router.urls)),
+]

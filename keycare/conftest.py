@@ -1,0 +1,75 @@
+"""Shared pytest fixtures: role users, Playwright on Debian's Chromium."""
+
+import os
+
+import pytest
+
+from keycare.users.choices import Role
+
+CHROMIUM = os.environ.get("KEYCARE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # No browser download is possible: drive Debian's Chromium.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture
+def make_user(db):
+    from keycare.users.tests.factories import UserFactory
+
+    def make(*roles: str, **kwargs):
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMINISTRATOR, username="admin1")
+
+
+@pytest.fixture
+def executive(make_user):
+    return make_user(Role.EXECUTIVE, username="exec1")
+
+
+@pytest.fixture
+def kam(make_user):
+    return make_user(Role.KEY_ACCOUNT_MANAGER, username="kam1")
+
+
+@pytest.fixture
+def other_kam(make_user):
+    return make_user(Role.KEY_ACCOUNT_MANAGER, username="kam2")
+
+
+@pytest.fixture
+def service_manager(make_user):
+    return make_user(Role.SERVICE_MANAGER, username="svcmgr1")
+
+
+@pytest.fixture
+def engineer(make_user):
+    return make_user(Role.SERVICE_ENGINEER, username="eng1")
+
+
+@pytest.fixture
+def portal_user(make_user):
+    return make_user(Role.CUSTOMER_CONTACT, username="customer1")

@@ -1,0 +1,39 @@
+"""The main navigation: the areas of KeyCare and who sees them."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from keycare.users.choices import STAFF_ROLES, Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url_name: str | None
+    roles: frozenset[str]
+    #: An area whose pages arrive in a later release is shown greyed out, never as a fake page.
+    available: bool = True
+
+    def url(self) -> str | None:
+        return reverse(self.url_name) if self.url_name else None
+
+
+ALL_ROLES = frozenset(Role.values)
+
+NAV_ITEMS = [
+    NavItem("dashboard", _("Dashboard"), "web:dashboard", ALL_ROLES),
+    NavItem("accounts", _("Accounts"), "web:account_list", ALL_ROLES),
+    NavItem("service", _("Service"), None, ALL_ROLES, available=False),
+    NavItem("insights", _("Insights"), None, frozenset(STAFF_ROLES), available=False),
+    NavItem("engagement", _("Engagement"), None, frozenset(STAFF_ROLES), available=False),
+    NavItem("admin", _("Administration"), "admin:index", frozenset({Role.ADMINISTRATOR})),
+]
+
+
+def nav_for(user) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in NAV_ITEMS if user.has_role(*item.roles)]

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Serve the demo: the tick runner in the background (embedded mode: no Redis, no Celery
+# worker) and the web server in the foreground. Ctrl-C stops both.
+set -eu
+PORT="${1:-8000}"
+KEYCARE="${KEYCARE:-keycare}"
+$KEYCARE tick --loop &
+TICK_PID=$!
+trap 'kill "$TICK_PID" 2>/dev/null || true' EXIT INT TERM
+echo ""
+echo "KeyCare is running on http://127.0.0.1:$PORT/  (stop with Ctrl-C)"
+$KEYCARE runserver "127.0.0.1:$PORT"
