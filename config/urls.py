@@ -8,4 +8,3 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("keycare.web.urls", namespace="web")),
 ]
-

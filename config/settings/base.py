@@ -164,7 +164,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 KEYCARE_TICK_SECONDS = env.int("KEYCARE_TICK_SECONDS", default=60)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

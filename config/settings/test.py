@@ -1,6 +1,6 @@
 """Test settings: SQLite in memory, or KEYCARE_TEST_DATABASE_URL (e.g. PostgreSQL)."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 SECRET_KEY = "keycare-test-key"  # noqa: S105
@@ -8,16 +8,14 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 _test_db = env.str("KEYCARE_TEST_DATABASE_URL", default="")
 if _test_db:
-    DATABASES = {"default": env.db_url_config(_test_db)}  # noqa: F405
+    DATABASES = {"default": env.db_url_config(_test_db)}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-}
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LANGUAGE_CODE = "en"
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"

@@ -3,14 +3,14 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from keycare.core.filtering import filter_queryset
 from keycare.core.scoping import restrict
 from keycare.users.models import User
 
 from .filters import AccountFilterSet
-from .models import Account, Contact
+from .models import Account, AccountTeamMember, Contact
 
 
 def account_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Account]:
@@ -29,7 +29,10 @@ def account_get(*, actor: User, pk: int) -> Account:
     return (
         restrict(Account.objects.all(), actor, "view")
         .select_related("owner", "parent")
-        .prefetch_related("team__user", "children")
+        .prefetch_related(
+            Prefetch("team", queryset=AccountTeamMember.objects.select_related("user")),
+            Prefetch("children", queryset=Account.objects.order_by("name", "id")),
+        )
         .get(pk=pk)
     )
 

@@ -14,8 +14,17 @@ from .lock_objects import account_qs_select_for_update
 from .models import Account, AccountTeamMember, Contact
 
 ACCOUNT_EDITABLE_FIELDS = {
-    "name", "name_en", "short_name", "parent", "industry", "province", "city", "address",
-    "status", "owner", "notes",
+    "name",
+    "name_en",
+    "short_name",
+    "parent",
+    "industry",
+    "province",
+    "city",
+    "address",
+    "status",
+    "owner",
+    "notes",
 }
 
 
@@ -84,7 +93,9 @@ def account_team_member_add(
 ) -> AccountTeamMember:
     if actor is not None:
         require_permission(actor=actor, action="change", obj=account)
-    member, _created = AccountTeamMember.objects.get_or_create(account=account, user=user, role=role)
+    member, _created = AccountTeamMember.objects.get_or_create(
+        account=account, user=user, role=role
+    )
     member.full_clean()
     return member
 

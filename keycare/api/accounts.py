@@ -23,9 +23,23 @@ class AccountOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = [
-            "id", "name", "name_en", "short_name", "parent", "industry", "province", "city",
-            "address", "status", "owner", "owner_name", "notes", "branch_count", "version",
-            "created_at", "updated_at",
+            "id",
+            "name",
+            "name_en",
+            "short_name",
+            "parent",
+            "industry",
+            "province",
+            "city",
+            "address",
+            "status",
+            "owner",
+            "owner_name",
+            "notes",
+            "branch_count",
+            "version",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 

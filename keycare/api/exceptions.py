@@ -16,7 +16,9 @@ def _flatten(detail):
     if isinstance(detail, dict):
         return {k: _flatten(v) for k, v in detail.items()}
     if isinstance(detail, list):
-        return [str(item) if not isinstance(item, (dict, list)) else _flatten(item) for item in detail]
+        return [
+            str(item) if not isinstance(item, (dict, list)) else _flatten(item) for item in detail
+        ]
     return str(detail)
 
 
@@ -28,11 +30,17 @@ def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.Validati
 
 def exception_handler(exc, context):
     if isinstance(exc, ConflictError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"message": exc.message, "extra": exc.extra}, status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, PermissionDeniedError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=status.HTTP_403_FORBIDDEN)
+        return Response(
+            {"message": exc.message, "extra": exc.extra}, status=status.HTTP_403_FORBIDDEN
+        )
     if isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"message": exc.message, "extra": exc.extra}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation_to_drf(exc)
     elif isinstance(exc, (Http404, ObjectDoesNotExist)):
@@ -55,7 +63,9 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         response.data = {
-            "message": str(detail) if not isinstance(detail, (dict, list)) else _("Request failed."),
+            "message": str(detail)
+            if not isinstance(detail, (dict, list))
+            else _("Request failed."),
             "extra": {"code": code if isinstance(code, str) else "error"},
         }
     return response

@@ -9,9 +9,16 @@ from .exceptions import ConflictError, PermissionDeniedError
 from .scoping import user_can, user_can_any
 
 
-def require_permission(*, actor: Any, action: str, obj: models.Model | None = None,
-                       model: type[models.Model] | None = None) -> None:
-    allowed = user_can(actor, action, obj) if obj is not None else user_can_any(actor, action, model)
+def require_permission(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    model: type[models.Model] | None = None,
+) -> None:
+    allowed = (
+        user_can(actor, action, obj) if obj is not None else user_can_any(actor, action, model)
+    )
     if not allowed:
         raise PermissionDeniedError(
             _("You do not have permission to do this."), extra={"code": "permission_denied"}

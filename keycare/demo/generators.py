@@ -69,7 +69,7 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
 def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
     """Generate about `accounts` accounts as company groups with branches in several
     provinces, contacts, and a staff of key account managers and engineers."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not security
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     summary = DemoSummary(users=demo_users_ensure())
@@ -98,7 +98,9 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
         branches = min(rng.choice([0, 1, 2, 2, 3, 4]), accounts - made - 1)
         hq = account_create(
             actor=None,
-            name=f"{brand}{suffix}集团有限公司" if branches else f"{home_city}{brand}{suffix}有限公司",
+            name=f"{brand}{suffix}集团有限公司"
+            if branches
+            else f"{home_city}{brand}{suffix}有限公司",
             short_name=f"{brand}{suffix}",
             industry=industry,
             province=home,
@@ -167,15 +169,21 @@ def _status(rng: random.Random) -> str:
 
 
 def _team(account: Account, kam: User, engineer: User, users: dict[str, User], group_no: int):
-    account_team_member_add(actor=None, account=account, user=kam, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
-    account_team_member_add(actor=None, account=account, user=engineer, role=AccountTeamRole.SERVICE_LEAD)
+    account_team_member_add(
+        actor=None, account=account, user=kam, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
+    )
+    account_team_member_add(
+        actor=None, account=account, user=engineer, role=AccountTeamRole.SERVICE_LEAD
+    )
     if group_no % 4 == 1 and account.parent_id is None:
         account_team_member_add(
             actor=None, account=account, user=users["exec"], role=AccountTeamRole.EXECUTIVE_SPONSOR
         )
 
 
-def _contacts(account: Account, fake: Faker, rng: random.Random, users: dict[str, User] | None) -> int:
+def _contacts(
+    account: Account, fake: Faker, rng: random.Random, users: dict[str, User] | None
+) -> int:
     count = rng.randint(2, 5)
     titles = rng.sample(TITLES, count)
     for i, (title, department) in enumerate(titles):

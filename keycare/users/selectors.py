@@ -8,7 +8,9 @@ from .models import User
 
 
 def user_list(*, actor: User) -> QuerySet[User]:
-    return restrict(User.objects.all(), actor, "view").prefetch_related("groups").order_by("username")
+    return (
+        restrict(User.objects.all(), actor, "view").prefetch_related("groups").order_by("username")
+    )
 
 
 def user_get(*, actor: User, pk: int) -> User:

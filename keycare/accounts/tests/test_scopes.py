@@ -25,8 +25,13 @@ def world(kam, other_kam, engineer, portal_user):
     foreign = AccountFactory(name="戊公司", owner=other_kam)
     ContactFactory(account=foreign, user=portal_user)
     ContactFactory(account=owned)
-    return {"owned": owned, "on_team": on_team, "managed": managed, "served": served,
-            "foreign": foreign}
+    return {
+        "owned": owned,
+        "on_team": on_team,
+        "managed": managed,
+        "served": served,
+        "foreign": foreign,
+    }
 
 
 def names(qs):
@@ -97,7 +102,9 @@ def test_add_and_delete_per_role(request, world, fixture, can_add, can_delete):
 
 def test_contacts_follow_their_account(world, kam, portal_user, engineer):
     assert {c.account.name for c in restrict(Contact.objects.all(), kam, "view")} == {"甲公司"}
-    assert {c.account.name for c in restrict(Contact.objects.all(), portal_user, "view")} == {"戊公司"}
+    assert {c.account.name for c in restrict(Contact.objects.all(), portal_user, "view")} == {
+        "戊公司"
+    }
     assert restrict(Contact.objects.all(), engineer, "view").count() == 0
     assert restrict(Contact.objects.all(), portal_user, "change").count() == 0
 

@@ -100,10 +100,14 @@ def test_create_by_kam_and_refused_for_engineer(client_for, kam, engineer):
 def test_patch_with_stale_version_is_409_and_changes_nothing(client_for, kam):
     account = AccountFactory(owner=kam, name="原名")
     client = client_for(kam)
-    first = client.patch(f"/api/v1/accounts/{account.pk}/", {"name": "甲", "version": 1}, format="json")
+    first = client.patch(
+        f"/api/v1/accounts/{account.pk}/", {"name": "甲", "version": 1}, format="json"
+    )
     assert first.status_code == 200
     assert first.json()["version"] == 2
-    stale = client.patch(f"/api/v1/accounts/{account.pk}/", {"name": "乙", "version": 1}, format="json")
+    stale = client.patch(
+        f"/api/v1/accounts/{account.pk}/", {"name": "乙", "version": 1}, format="json"
+    )
     assert stale.status_code == 409
     assert stale.json()["extra"]["code"] == "stale_version"
     account.refresh_from_db()

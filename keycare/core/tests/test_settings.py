@@ -9,11 +9,20 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_keycare(*args, env_extra):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", **env_extra})
     return subprocess.run(
         [sys.executable, "-m", "keycare", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -27,7 +36,10 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
     result = run_keycare(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env_extra={
             "SECRET_KEY": "k" * 20 + "Zx9-Qw8_Er7%Ty6^Ui5&Op4*As3(Df2)Gh1!Jk0@Lz" + "m" * 10,
             "ALLOWED_HOSTS": "keycare.example.com",

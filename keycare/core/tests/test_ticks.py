@@ -56,8 +56,10 @@ def test_prune_keeps_a_week():
     now = timezone.now()
     for days in (1, 8, 30):
         TickRun.objects.create(
-            name="old", started_at=now - dt.timedelta(days=days),
-            finished_at=now - dt.timedelta(days=days), status="ok",
+            name="old",
+            started_at=now - dt.timedelta(days=days),
+            finished_at=now - dt.timedelta(days=days),
+            status="ok",
         )
     assert ticks.prune_tick_runs() == "pruned 2"
     assert TickRun.objects.filter(name="old").count() == 1

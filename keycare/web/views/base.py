@@ -4,6 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
 from django.views import View
 
 
@@ -15,7 +16,7 @@ def render_page(request, *, template: str, fragment: str | None = None, context:
         response = TemplateResponse(request, fragment, context)
     else:
         response = TemplateResponse(request, template, context)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

@@ -1,0 +1,67 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from keycare.accounts.models import Account, AccountTeamMember, Contact
+from keycare.demo.generators import DEMO_USERS, demo_data_generate
+from keycare.users.choices import Role
+from keycare.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return sorted(
+        Account.objects.values_list("name", "province", "city", "parent__name", "owner__username")
+    )
+
+
+def test_demo_data_is_realistic():
+    summary = demo_data_generate(accounts=30, seed=7)
+    assert summary.accounts == Account.objects.count() == 30
+    assert summary.contacts == Contact.objects.count()
+    assert summary.groups == Account.objects.filter(parent=None).count()
+    groups_with_branches = Account.objects.filter(children__isnull=False).distinct()
+    assert groups_with_branches.exists()
+    for group in groups_with_branches:
+        provinces = {group.province, *group.children.values_list("province", flat=True)}
+        assert len(provinces) == 1 + group.children.count()  # branches in other provinces
+    assert all("公司" in name for name in Account.objects.values_list("name", flat=True))
+    # one login per role; the portal login belongs to a contact
+    for username, role, _display in DEMO_USERS:
+        assert User.objects.get(username=username).roles == {role}
+    assert Contact.objects.get(user__username="customer").account
+    assert AccountTeamMember.objects.filter(user__username="kam").exists()
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_demo_data_is_deterministic(django_db_blocker):
+    demo_data_generate(accounts=25, seed=11)
+    first = snapshot()
+    Contact.objects.all().delete()
+    AccountTeamMember.objects.all().delete()
+    for account in Account.objects.exclude(parent=None):
+        account.delete()
+    Account.objects.all().delete()
+    User.objects.exclude(username__in=[u[0] for u in DEMO_USERS]).delete()
+    demo_data_generate(accounts=25, seed=11)
+    assert snapshot() == first
+
+
+def test_command_if_empty_never_adds_to_existing_data(capsys):
+    call_command("demo-data", "--accounts", "12", "--seed", "3")
+    assert Account.objects.count() == 12
+    call_command("demo-data", "--accounts", "12", "--if-empty")
+    assert Account.objects.count() == 12
+    out = capsys.readouterr().out
+    assert "Demo data already present" in out
+    assert "kam" in out and "keycare-demo" in out
+
+
+def test_command_rejects_a_bad_size():
+    with pytest.raises(CommandError, match="between 1 and 100000"):
+        call_command("demo-data", "--accounts", "0")
+    assert Account.objects.count() == 0
+
+
+def test_roles_cover_all_six():
+    assert {role for _u, role, _d in DEMO_USERS} == set(Role.values)
