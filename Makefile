@@ -45,7 +45,7 @@ format: sync
 # the new entries in keycare/locale/zh_Hans/LC_MESSAGES/django.po and run `make messages` again.
 messages: export DJANGO_SETTINGS_MODULE = config.settings.dev
 messages: sync
-	cd keycare && $(RUN) keycare makemessages -l zh_Hans --no-obsolete --no-location --ignore "static/*"
+	cd keycare && $(RUN) keycare makemessages -l zh_Hans --no-obsolete --no-location --ignore "static/*" --ignore "*/tests/*"
 	$(RUN) python scripts/compile_messages.py
 
 clean:

@@ -20,12 +20,12 @@ DEMO_PASSWORD = "keycare-demo"  # noqa: S105 - printed for the demo on purpose
 
 #: One login per role, printed by `make demo`.
 DEMO_USERS: list[tuple[str, str, str]] = [
-    ("admin", Role.ADMINISTRATOR, "系统管理员 王静"),
-    ("exec", Role.EXECUTIVE, "副总裁 陈志强"),
-    ("kam", Role.KEY_ACCOUNT_MANAGER, "大客户经理 李明"),
-    ("svcmgr", Role.SERVICE_MANAGER, "服务经理 张伟"),
-    ("engineer", Role.SERVICE_ENGINEER, "服务工程师 刘洋"),
-    ("customer", Role.CUSTOMER_CONTACT, "客户联系人 赵磊"),
+    ("admin", Role.ADMINISTRATOR, "王静"),
+    ("exec", Role.EXECUTIVE, "陈志强"),
+    ("kam", Role.KEY_ACCOUNT_MANAGER, "李明"),
+    ("svcmgr", Role.SERVICE_MANAGER, "张伟"),
+    ("engineer", Role.SERVICE_ENGINEER, "刘洋"),
+    ("customer", Role.CUSTOMER_CONTACT, "赵磊"),
 ]
 
 

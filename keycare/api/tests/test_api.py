@@ -182,3 +182,16 @@ def test_list_query_count_is_fixed(kam, django_assert_num_queries):
     AccountFactory.create_batch(20, owner=kam)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get("/api/v1/accounts/").json()["count"] == 23
+
+
+def test_token_endpoint_is_locked_after_repeated_failures(kam, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    client = APIClient()
+    for _ in range(3):
+        client.post("/api/v1/auth/token/", {"username": "kam1", "password": "x"}, format="json")
+    locked = client.post(
+        "/api/v1/auth/token/", {"username": "kam1", "password": "pw-secret-123"}, format="json"
+    )
+    assert locked.status_code == 429
+    assert locked.json()["extra"]["code"] == "locked_out"
+    assert not Token.objects.filter(user=kam).exists()
