@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "keycare.core",
     "keycare.users",
     "keycare.accounts",
+    "keycare.dataio",
     "keycare.demo",
     # KeyCare interfaces
     "keycare.api",
@@ -162,6 +163,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 KEYCARE_TICK_SECONDS = env.int("KEYCARE_TICK_SECONDS", default=60)
+# Embedded mode only: run background tasks in a thread of the web process.
+KEYCARE_EAGER_THREADS = env.bool("KEYCARE_EAGER_THREADS", default=True)
+# Largest import file accepted from the web UI, in megabytes.
+KEYCARE_IMPORT_MAX_MB = env.int("KEYCARE_IMPORT_MAX_MB", default=200)
+# Uploads above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 if REDIS_URL:
     CACHES = {

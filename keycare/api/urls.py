@@ -2,13 +2,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from .accounts import AccountViewSet
+from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
 from .users import MeApi, TokenObtainApi
 
 app_name = "api"
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("products", ProductViewSet, basename="product")
+router.register("equipment", EquipmentViewSet, basename="equipment")
+router.register("orders", OrderViewSet, basename="order")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

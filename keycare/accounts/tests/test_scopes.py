@@ -74,8 +74,8 @@ def test_anonymous_and_inactive_see_nothing(world, kam):
 
 def test_change_scope(world, kam, engineer, service_manager, admin_user, executive):
     changeable = names(restrict(Account.objects.all(), kam, "change"))
-    # owner, or key account manager on the team; a mere team membership is not enough
-    assert changeable == ["丙公司", "甲公司"]
+    # a key account manager edits the accounts they own or are on the team of
+    assert changeable == ["丙公司", "乙公司", "甲公司"]
     assert restrict(Account.objects.all(), engineer, "change").count() == 0
     assert restrict(Account.objects.all(), service_manager, "change").count() == 0
     assert restrict(Account.objects.all(), executive, "change").count() == 0

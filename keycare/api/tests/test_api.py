@@ -176,8 +176,8 @@ def test_list_query_count_is_fixed(kam, django_assert_num_queries):
     AccountFactory.create_batch(3, owner=kam)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=kam).key}")
-    # token + user, roles, count, page
-    with django_assert_num_queries(4) as small:
+    # token + user, roles, count, page, tags
+    with django_assert_num_queries(5) as small:
         client.get("/api/v1/accounts/")
     AccountFactory.create_batch(20, owner=kam)
     with django_assert_num_queries(len(small.captured_queries)):

@@ -1,0 +1,117 @@
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from keycare.core.services import require_permission
+from keycare.users.models import User
+
+from ..choices import OrderLineType
+from ..models import Account, Order, OrderLine
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+NEGATIVE_TYPES = {OrderLineType.REBATE, OrderLineType.CREDIT_NOTE}
+
+
+def order_line_amounts(line: OrderLine) -> None:
+    """Line totals from unit figures. Rebates and credit notes are negative lines."""
+    if line.line_type in NEGATIVE_TYPES and line.net_price > 0 and line.quantity > 0:
+        line.net_price = -line.net_price
+        line.list_price = -abs(line.list_price)
+    qty = line.quantity
+    line.list_amount = (qty * line.list_price).quantize(CENT)
+    line.net_amount = (qty * line.net_price).quantize(CENT)
+    line.cost_amount = (qty * (line.unit_cost or ZERO)).quantize(CENT)
+    line.discount_amount = (line.list_amount - line.net_amount).quantize(CENT)
+
+
+def validate_line(line: OrderLine) -> None:
+    if line.line_type in (OrderLineType.PRODUCT,) and line.product_id is None:
+        raise ValidationError({"product": _("A product line needs a product.")})
+    if line.quantity == 0:
+        raise ValidationError({"quantity": _("The quantity cannot be zero.")})
+    if line.line_type == OrderLineType.PRODUCT and line.net_price < 0:
+        raise ValidationError(
+            {
+                "net_price": _(
+                    "A product line has a positive price; use a rebate or credit note line."
+                )
+            }
+        )
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: User | None,
+    number: str,
+    account: Account,
+    order_date: dt.date,
+    lines: Iterable[dict[str, Any]],
+    currency: str = "CNY",
+    notes: str = "",
+) -> Order:
+    if actor is not None:
+        require_permission(actor=actor, action="add", model=Order)
+    order = Order(
+        number=number.strip(),
+        account=account,
+        order_date=order_date,
+        currency=currency,
+        notes=notes,
+    )
+    order.full_clean()
+    order.save()
+    built = []
+    for n, data in enumerate(lines, start=1):
+        data = dict(data)
+        data.setdefault("line_number", n)
+        product = data.get("product")
+        if product is not None:
+            data.setdefault("list_price", product.list_price)
+            data.setdefault("net_price", data["list_price"])
+            data.setdefault("unit_cost", product.standard_cost)
+            data.setdefault("description", product.name)
+        line = OrderLine(order=order, **data)
+        order_line_amounts(line)
+        validate_line(line)
+        line.full_clean(exclude=["order"])
+        built.append(line)
+    OrderLine.objects.bulk_create(built)
+    order_totals_refresh(order_ids=[order.pk])
+    order.refresh_from_db()
+    return order
+
+
+def order_totals_refresh(*, order_ids: Iterable[int] | None = None) -> int:
+    """Recompute order totals from their lines in one UPDATE (set-based)."""
+    lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
+    money = DecimalField(max_digits=16, decimal_places=2)
+
+    def total(field: str):
+        return Coalesce(
+            Subquery(lines.annotate(s=Sum(field)).values("s")[:1], output_field=money),
+            Value(ZERO, output_field=money),
+        )
+
+    updates = {
+        "total_list": total("list_amount"),
+        "total_net": total("net_amount"),
+        "total_discount": total("discount_amount"),
+        "total_cost": total("cost_amount"),
+        "line_count": Coalesce(Subquery(lines.annotate(c=Count("pk")).values("c")[:1]), Value(0)),
+    }
+    if order_ids is None:
+        return Order.objects.update(**updates)
+    ids = sorted(set(order_ids))
+    done = 0
+    for start in range(0, len(ids), 5000):  # stay under the database's parameter limit
+        done += Order.objects.filter(pk__in=ids[start : start + 5000]).update(**updates)
+    return done

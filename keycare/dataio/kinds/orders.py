@@ -1,0 +1,245 @@
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from keycare.accounts.choices import OrderLineType
+from keycare.accounts.models import Order, OrderLine
+from keycare.accounts.services.orders import order_line_amounts, order_totals_refresh
+from keycare.core.tabular import Column
+
+from ..parsing import choice_lookup, parse_choice, parse_date, parse_decimal, parse_int
+from .base import BatchResult, Kind, RowError, RowRejected
+from .refs import AccountRefs, ProductRefs
+
+LINE_FIELDS = ["line_type", "product_id", "description", "quantity", "list_price", "net_price",
+               "unit_cost", "list_amount", "net_amount", "discount_amount", "cost_amount"]  # fmt: skip
+RECENT_ORDERS = 20_000
+
+
+class OrdersKind(Kind):
+    """Order lines, one row each, with the order's number, date and account repeated on every
+    line. Matched on order number + line number. Built for ERP exports of millions of lines:
+    rows are checked without per-row queries and written in bulk, and order totals are
+    recomputed once at the end in set-based SQL."""
+
+    name = "orders"
+    batch_size = 5000
+    columns = [
+        Column("number", ("Order number", "order_number", "number", "订单号", "订单编号", "单据编号"), required=True),
+        Column("line_number", ("Line number", "line_number", "line", "行号", "行项目"), required=True),
+        Column("order_date", ("Order date", "order_date", "date", "订单日期", "日期", "单据日期"), required=True),
+        Column("account", ("Account", "account", "客户", "客户名称", "客户编码", "统一社会信用代码"), required=True),
+        Column("product_code", ("Product code", "product_code", "产品编码", "物料编码")),
+        Column("description", ("Description", "description", "描述", "产品名称", "摘要")),
+        Column("quantity", ("Quantity", "quantity", "qty", "数量"), required=True),
+        Column("list_price", ("List price", "list_price", "目录价", "标准单价")),
+        Column("net_price", ("Net price", "net_price", "成交价", "成交单价", "实际单价")),
+        Column("discount", ("Discount", "discount", "折扣金额", "折扣")),
+        Column("unit_cost", ("Standard cost", "standard_cost", "unit_cost", "标准成本", "单位成本")),
+        Column("line_type", ("Line type", "line_type", "行类型", "类型")),
+        Column("currency", ("Currency", "currency", "币种")),
+    ]  # fmt: skip
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.accounts = AccountRefs()
+        self.products = ProductRefs()
+        self.orders: dict[str, tuple[int, int, object]] = {}  # number -> (id, account, date)
+        # Line keys of recently seen orders: catches a repeated line in an ERP export (which
+        # lists an order's lines together) without keeping every key of a huge file in memory.
+        self.recent: OrderedDict[str, dict[int, int]] = OrderedDict()
+        self.touched: set[int] = set()
+        self.type_table = choice_lookup(OrderLineType)
+
+    def process(self, batch):
+        result = BatchResult()
+        self.accounts.prefetch({v.get("account", "").strip() for _, v in batch})
+        self.products.prefetch({v.get("product_code", "").strip() for _, v in batch} - {""})
+        numbers = {v.get("number", "").strip() for _, v in batch} - set(self.orders)
+        for pk, number, account_id, order_date in Order.objects.filter(
+            number__in=numbers
+        ).values_list("pk", "number", "account_id", "order_date"):
+            self.orders[number] = (pk, account_id, order_date)
+        parsed_rows = []
+        for row, values in batch:
+            try:
+                parsed_rows.append(self._row(row, values))
+            except RowRejected as exc:
+                result.errors += exc.errors
+        if result.errors:
+            return result
+        # order headers: create the new ones, correct account/date of existing ones
+        headers: dict[str, tuple[int, object, str]] = {}
+        for p in parsed_rows:
+            headers.setdefault(p["number"], (p["account_id"], p["order_date"], p["currency"]))
+        new_orders = [Order(number=n, account_id=a, order_date=d, currency=c or "CNY")
+                      for n, (a, d, c) in headers.items() if n not in self.orders]  # fmt: skip
+        if new_orders:
+            Order.objects.bulk_create(new_orders, batch_size=1000)
+            for o in new_orders:
+                self.orders[o.number] = (o.pk, o.account_id, o.order_date)
+        fix = []
+        for number, (account_id, order_date, _currency) in headers.items():
+            pk, old_account, old_date = self.orders[number]
+            if (old_account, old_date) != (account_id, order_date):
+                fix.append(Order(pk=pk, account_id=account_id, order_date=order_date))
+                self.orders[number] = (pk, account_id, order_date)
+        if fix:
+            Order.objects.bulk_update(fix, ["account", "order_date"], batch_size=1000)
+        # lines
+        order_ids = {self.orders[p["number"]][0] for p in parsed_rows}
+        existing = {
+            (line.order_id, line.line_number): line
+            for line in OrderLine.objects.filter(order_id__in=order_ids).only(
+                "pk", "order_id", "line_number", *LINE_FIELDS
+            )
+        }
+        create, update = [], []
+        for p in parsed_rows:
+            order_id = self.orders[p["number"]][0]
+            line = existing.get((order_id, p["line_number"]))
+            if line is None:
+                create.append(
+                    OrderLine(order_id=order_id, line_number=p["line_number"], **p["line"])
+                )
+            elif any(getattr(line, f) != v for f, v in p["line"].items()):
+                for f, v in p["line"].items():
+                    setattr(line, f, v)
+                update.append(line)
+            else:
+                result.unchanged += 1
+                continue
+            self.touched.add(order_id)
+        if create:
+            OrderLine.objects.bulk_create(create, batch_size=2000)
+        if update:
+            OrderLine.objects.bulk_update(update, LINE_FIELDS, batch_size=1000)
+        self.touched |= {o.pk for o in fix}
+        result.created, result.updated = len(create), len(update)
+        return result
+
+    def _row(self, row: int, values: dict[str, str]) -> dict:
+        parsed = self.cells(row, values, {
+            "line_number": lambda t: parse_int(t, minimum=1, maximum=1_000_000),
+            "order_date": parse_date,
+            "quantity": lambda t: parse_decimal(t, places=3),
+            "list_price": parse_decimal,
+            "net_price": parse_decimal,
+            "discount": parse_decimal,
+            "unit_cost": lambda t: parse_decimal(t, allow_negative=False),
+            "line_type": lambda t: parse_choice(t, self.type_table, OrderLineType),
+        })  # fmt: skip
+        errors: list[RowError] = []
+        number = values["number"].strip()
+        account_id = self.accounts.get(values["account"])
+        if account_id is None:
+            errors.append(
+                RowError(
+                    row,
+                    self.header("account"),
+                    _("No account “%(ref)s” (by credit code or name).")
+                    % {"ref": values["account"].strip()},
+                )
+            )
+        line_type = parsed.get("line_type") or OrderLineType.PRODUCT
+        code = values.get("product_code", "").strip()
+        product = self.products.get(code) if code else None
+        if code and product is None:
+            errors.append(
+                RowError(
+                    row,
+                    self.header("product_code"),
+                    _("No product with the code “%(code)s”.") % {"code": code},
+                )
+            )
+        if not code and line_type in (OrderLineType.PRODUCT,):
+            errors.append(
+                RowError(
+                    row, self.header("product_code"), _("A product line needs a product code.")
+                )
+            )
+        quantity = parsed["quantity"]
+        if quantity is not None and quantity == 0:
+            errors.append(RowError(row, self.header("quantity"), _("The quantity cannot be zero.")))
+        list_price = parsed.get("list_price")
+        net_price = parsed.get("net_price")
+        if list_price is None and product is not None:
+            list_price = product[1]
+        if net_price is None and list_price is not None:
+            discount = parsed.get("discount") or Decimal(0)
+            net_price = (
+                (list_price - discount / quantity).quantize(Decimal("0.01"))
+                if quantity
+                else list_price
+            )
+        if net_price is None:
+            errors.append(
+                RowError(row, self.header("net_price"), _("Give a net price or a list price."))
+            )
+        if line_type == OrderLineType.PRODUCT and net_price is not None and net_price < 0:
+            errors.append(
+                RowError(
+                    row,
+                    self.header("net_price"),
+                    _("A product line has a positive price; use a rebate or credit note line."),
+                )
+            )
+        recent = self.recent.get(number)
+        if recent is not None and parsed["line_number"] in recent:
+            errors.append(
+                RowError(
+                    row,
+                    self.header("line_number"),
+                    _("Line %(line)s of order %(order)s is already in row %(row)d.")
+                    % {
+                        "line": parsed["line_number"],
+                        "order": number,
+                        "row": recent[parsed["line_number"]],
+                    },
+                )
+            )
+        if errors:
+            raise RowRejected(errors)
+        if recent is None:
+            recent = self.recent[number] = {}
+            if len(self.recent) > RECENT_ORDERS:
+                self.recent.popitem(last=False)
+        recent[parsed["line_number"]] = row
+        unit_cost = parsed.get("unit_cost")
+        if unit_cost is None:
+            unit_cost = product[2] if product else Decimal(0)
+        line = OrderLine(
+            line_type=line_type, product_id=product[0] if product else None,
+            description=(values.get("description", "").strip() or (product[3] if product else ""))[:200],
+            quantity=quantity, list_price=list_price if list_price is not None else net_price,
+            net_price=net_price, unit_cost=unit_cost,
+        )  # fmt: skip
+        order_line_amounts(line)
+        return {
+            "number": number,
+            "line_number": parsed["line_number"],
+            "order_date": parsed["order_date"],
+            "account_id": account_id,
+            "currency": values.get("currency", "").strip().upper()[:3],
+            "line": {f: getattr(line, f) for f in LINE_FIELDS},
+        }
+
+    def finish(self):
+        return order_totals_refresh(order_ids=self.touched)
+
+    def export_rows(self, queryset):
+        lines = OrderLine.objects.filter(order__in=queryset.values("pk")).select_related(
+            "order__account", "product"
+        )
+        for line in lines.order_by("order__order_date", "order__number", "line_number").iterator(
+            chunk_size=5000
+        ):
+            order = line.order
+            yield [
+                order.number, line.line_number, order.order_date,
+                order.account.credit_code or order.account.name,
+                line.product.code if line.product else "", line.description, line.quantity,
+                line.list_price, line.net_price, line.discount_amount, line.unit_cost,
+                line.get_line_type_display(), order.currency,
+            ]  # fmt: skip
