@@ -202,6 +202,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "keycare.accounts.choices.AccountStatus",
+        "AccountTierEnum": "keycare.accounts.choices.AccountTier",
+        "AccountTypeEnum": "keycare.accounts.choices.AccountType",
+        "BuyingRoleEnum": "keycare.accounts.choices.BuyingRole",
+        "DecisionStyleEnum": "keycare.accounts.choices.DecisionStyle",
+        "LevelEnum": "keycare.accounts.choices.Level",
+        "EquipmentStatusEnum": "keycare.accounts.choices.EquipmentStatus",
+        "OrderLineTypeEnum": "keycare.accounts.choices.OrderLineType",
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -82,3 +82,15 @@ class PersonalDataAction(models.TextChoices):
     VIEW = "view", _("Viewed")
     CHANGE = "change", _("Changed")
     ERASE = "erase", _("Erased")
+
+
+#: How to deal with a decision maker of each style (风格矩阵, the source document).
+STYLE_GUIDANCE = {
+    DecisionStyle.LEADER: _("Come straight to the point and lead with the benefits to them."),
+    DecisionStyle.INFLUENCER: _(
+        "Work expert to expert: bring your specialists to move the decision."
+    ),
+    DecisionStyle.CHECKER: _("Praise generously and back every claim with evidence."),
+    DecisionStyle.FOLLOWER: _("Use the influence of others they respect to carry the decision."),
+    DecisionStyle.UNKNOWN: _("Style not known yet: observe how they decide and record it."),
+}

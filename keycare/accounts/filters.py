@@ -41,9 +41,14 @@ class AccountFilterSet(SearchFilterSet):
     credit_code = django_filters.CharFilter(label=_("Credit code"), field_name="credit_code")
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),
-        fields=(("name", "name"), ("province", "province"), ("status", "status"),
-                ("tier", "tier"), ("created_at", "created")),
-    )  # fmt: skip
+        fields=(
+            ("name", "name"),
+            ("province", "province"),
+            ("status", "status"),
+            ("tier", "tier"),
+            ("created_at", "created"),
+        ),
+    )
 
     class Meta:
         model = Account
@@ -76,9 +81,13 @@ class ContactFilterSet(SearchFilterSet):
     is_active = django_filters.BooleanFilter(label=_("Still with the company"))
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),
-        fields=(("name", "name"), ("influence", "influence"), ("relationship", "relationship"),
-                ("created_at", "created")),
-    )  # fmt: skip
+        fields=(
+            ("name", "name"),
+            ("influence", "influence"),
+            ("relationship", "relationship"),
+            ("created_at", "created"),
+        ),
+    )
 
     class Meta:
         model = Contact
@@ -95,9 +104,12 @@ class EquipmentFilterSet(django_filters.FilterSet):
     )
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),
-        fields=(("serial_number", "serial_number"), ("install_date", "install_date"),
-                ("warranty_end", "warranty_end")),
-    )  # fmt: skip
+        fields=(
+            ("serial_number", "serial_number"),
+            ("install_date", "install_date"),
+            ("warranty_end", "warranty_end"),
+        ),
+    )
 
     class Meta:
         model = Equipment

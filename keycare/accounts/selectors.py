@@ -44,9 +44,12 @@ def account_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> Qu
         qs = qs.order_by("name", "id")
     # Branch counts come from a subquery, not a join, so paging and ordering stay cheap.
     branches = (
-        Account.objects.filter(parent=OuterRef("pk")).order_by().values("parent")
-        .annotate(c=Count("pk")).values("c")
-    )  # fmt: skip
+        Account.objects.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
     return qs.select_related("owner", "parent").annotate(
         branch_count=Coalesce(Subquery(branches), Value(0))
     )
@@ -181,11 +184,18 @@ def account_relationship_map(*, contacts: list[Contact], account: Account) -> Re
     graph = RelationshipMap()
     ids = {c.pk for c in contacts}
     for c in contacts:
-        graph.nodes.append({
-            "id": f"c{c.pk}", "name": c.name, "title": c.title, "role": c.role_here,
-            "role_label": str(c.role_here_display), "style": c.decision_style,
-            "influence": c.influence, "active": c.is_active,
-        })  # fmt: skip
+        graph.nodes.append(
+            {
+                "id": f"c{c.pk}",
+                "name": c.name,
+                "title": c.title,
+                "role": c.role_here,
+                "role_label": str(c.role_here_display),
+                "style": c.decision_style,
+                "influence": c.influence,
+                "active": c.is_active,
+            }
+        )
     users: dict[int, str] = {}
     for c in contacts:
         if c.reports_to_id in ids:
@@ -211,8 +221,18 @@ def account_relationship_map(*, contacts: list[Contact], account: Account) -> Re
             )
     if users:
         for user in User.objects.filter(pk__in=list(users)):
-            graph.nodes.append({"id": f"u{user.pk}", "name": str(user), "title": "", "role": "colleague",
-                                "role_label": "", "style": "", "influence": 3, "active": True})  # fmt: skip
+            graph.nodes.append(
+                {
+                    "id": f"u{user.pk}",
+                    "name": str(user),
+                    "title": "",
+                    "role": "colleague",
+                    "role_label": "",
+                    "style": "",
+                    "influence": 3,
+                    "active": True,
+                }
+            )
     return graph
 
 
@@ -241,6 +261,12 @@ def order_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> Quer
     if not (filters or {}).get("ordering"):
         qs = qs.order_by("-order_date", "-id")
     return qs.select_related("account")
+
+
+def account_recent_orders(*, actor: User, account: Account, limit: int = 10) -> list[Order]:
+    """The latest orders of the account and its branches."""
+    qs = restrict(Order.objects.filter(account__path__startswith=account.path), actor, "view")
+    return list(qs.select_related("account").order_by("-order_date", "-id")[:limit])
 
 
 def order_get(*, actor: User, pk: int) -> Order:

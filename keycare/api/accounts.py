@@ -34,6 +34,7 @@ from keycare.accounts.models import (
     Product,
     ProductLine,
 )
+from keycare.core.scoping import user_can_any
 from keycare.users.models import User
 
 from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
@@ -49,10 +50,30 @@ class AccountOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = [
-            "id", "name", "name_en", "short_name", "credit_code", "parent", "depth", "industry",
-            "province", "city", "address", "website", "status", "tier", "account_type", "owner",
-            "owner_name", "tags", "notes", "branch_count", "version", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "name_en",
+            "short_name",
+            "credit_code",
+            "parent",
+            "depth",
+            "industry",
+            "province",
+            "city",
+            "address",
+            "website",
+            "status",
+            "tier",
+            "account_type",
+            "owner",
+            "owner_name",
+            "tags",
+            "notes",
+            "branch_count",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -122,8 +143,9 @@ class AccountViewSet(ScopedViewSet):
     def perform_service_update(self, obj, data, version):
         data.pop("confirm_duplicate", None)
         tags = data.pop("tags", None)
-        services.account_update(actor=self.request.user, account=obj, data=data,
-                                expected_version=version, tags=tags)  # fmt: skip
+        services.account_update(
+            actor=self.request.user, account=obj, data=data, expected_version=version, tags=tags
+        )
 
     def perform_service_destroy(self, obj):
         services.account_delete(actor=self.request.user, account=obj)
@@ -138,11 +160,27 @@ class ContactOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "account", "account_name", "name", "title", "department", "mobile", "email",
-            "wechat_id", "buying_role", "decision_style", "influence", "relationship",
-            "reports_to", "introduced_by_contact", "introduced_by_user", "is_active", "version",
-            "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "account",
+            "account_name",
+            "name",
+            "title",
+            "department",
+            "mobile",
+            "email",
+            "wechat_id",
+            "buying_role",
+            "decision_style",
+            "influence",
+            "relationship",
+            "reports_to",
+            "introduced_by_contact",
+            "introduced_by_user",
+            "is_active",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -190,10 +228,15 @@ class PersonalDetailsSerializer(serializers.ModelSerializer):
 
     def get_important_dates(self, obj) -> list[dict]:
         return [
-            {"id": d.pk, "label": d.label, "date": d.date, "yearly": d.yearly,
-             "remind_days_before": d.remind_days_before}
+            {
+                "id": d.pk,
+                "label": d.label,
+                "date": d.date,
+                "yearly": d.yearly,
+                "remind_days_before": d.remind_days_before,
+            }
             for d in self.context.get("dates", [])
-        ]  # fmt: skip
+        ]
 
 
 @extend_schema_view(
@@ -266,10 +309,30 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "code", "name", "product_line", "category", "unit", "list_price",
-                  "standard_cost", "warranty_months", "is_active", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "code",
+            "name",
+            "product_line",
+            "category",
+            "unit",
+            "list_price",
+            "standard_cost",
+            "warranty_months",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"code": {"validators": []}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # Costs are commercial data: only for those who may see orders.
+        if request is not None and not user_can_any(request.user, "view", Order):
+            data.pop("standard_cost", None)
+        return data
 
 
 class ProductViewSet(ScopedViewSet):
@@ -304,9 +367,25 @@ class EquipmentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Equipment
-        fields = ["id", "serial_number", "product", "product_code", "account", "account_name", "site",
-                  "install_date", "warranty_end", "under_warranty", "status", "parent", "contract_ref",
-                  "notes", "version", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "serial_number",
+            "product",
+            "product_code",
+            "account",
+            "account_name",
+            "site",
+            "install_date",
+            "warranty_end",
+            "under_warranty",
+            "status",
+            "parent",
+            "contract_ref",
+            "notes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -374,9 +453,21 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["line_number", "line_type", "product", "product_code", "description", "quantity",
-                  "list_price", "net_price", "unit_cost", "list_amount", "net_amount",
-                  "discount_amount", "cost_amount"]  # fmt: skip
+        fields = [
+            "line_number",
+            "line_type",
+            "product",
+            "product_code",
+            "description",
+            "quantity",
+            "list_price",
+            "net_price",
+            "unit_cost",
+            "list_amount",
+            "net_amount",
+            "discount_amount",
+            "cost_amount",
+        ]
         read_only_fields = fields
 
 
@@ -386,8 +477,21 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["id", "number", "account", "account_name", "order_date", "currency", "total_list",
-                  "total_net", "total_discount", "total_cost", "gross_profit", "line_count", "notes"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "account",
+            "account_name",
+            "order_date",
+            "currency",
+            "total_list",
+            "total_net",
+            "total_discount",
+            "total_cost",
+            "gross_profit",
+            "line_count",
+            "notes",
+        ]
         read_only_fields = fields
 
 

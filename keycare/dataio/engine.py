@@ -124,8 +124,13 @@ def _process(
 
 
 def _summary(outcome: ImportOutcome) -> str:
-    counts = {"rows": outcome.rows, "created": outcome.created, "updated": outcome.updated,
-              "unchanged": outcome.unchanged, "rejected": len(outcome.rejected_rows)}  # fmt: skip
+    counts = {
+        "rows": outcome.rows,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+        "rejected": len(outcome.rejected_rows),
+    }
     if outcome.rejected_rows:
         return (
             _(

@@ -25,8 +25,13 @@ def export_queryset(*, kind: str, actor: User | None, filters: Mapping[str, Any]
     if actor is None:  # the CLI without --user: everything
         from keycare.accounts import models
 
-        model = {"accounts": models.Account, "contacts": models.Contact, "products": models.Product,
-                 "equipment": models.Equipment, "orders": models.Order}[kind]  # fmt: skip
+        model = {
+            "accounts": models.Account,
+            "contacts": models.Contact,
+            "products": models.Product,
+            "equipment": models.Equipment,
+            "orders": models.Order,
+        }[kind]
         return model.objects.all()
     return SELECTORS[kind](actor=actor, filters=filters)
 

@@ -43,8 +43,8 @@ def parse_decimal(text: str, *, places: int = 2, allow_negative: bool = True) ->
     text = text.strip()
     if not text:
         return None
-    negative = (
-        text.startswith("(") and text.endswith(")") or text.startswith("（") and text.endswith("）")
+    negative = (text.startswith("(") and text.endswith(")")) or (
+        text.startswith("（") and text.endswith("）")
     )
     cleaned = _MONEY_NOISE.sub("", text.strip("()（）"))
     try:
@@ -71,7 +71,7 @@ def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = No
     if value != value.to_integral_value():
         raise CellError(_("“%(value)s” is not a whole number.") % {"value": text})
     value = int(value)
-    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise CellError(
             _("%(value)s is outside the allowed range %(min)s to %(max)s.")
             % {"value": value, "min": minimum, "max": maximum}

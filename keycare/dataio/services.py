@@ -44,9 +44,13 @@ def import_job_create(*, actor: User, kind: str, upload: UploadedFile, dry_run: 
     if errors:
         raise ValidationError(errors)
     job = ImportJob(
-        token=secrets.token_hex(8), kind=kind, original_name=Path(upload.name).name[:255],
-        dry_run=dry_run, created_by=actor, created_at=timezone.now(),
-    )  # fmt: skip
+        token=secrets.token_hex(8),
+        kind=kind,
+        original_name=Path(upload.name).name[:255],
+        dry_run=dry_run,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
     job.file.save(job.original_name, upload, save=False)
     job.save()
     from .tasks import run_import_job_task
@@ -71,9 +75,13 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
     try:
         outcome = run_import(
-            kind=job.kind, path=job.file.path, filename=job.original_name,
-            actor=job.created_by, dry_run=job.dry_run, progress=progress,
-        )  # fmt: skip
+            kind=job.kind,
+            path=job.file.path,
+            filename=job.original_name,
+            actor=job.created_by,
+            dry_run=job.dry_run,
+            progress=progress,
+        )
     except Exception as exc:  # never leave a job "running" forever
         outcome = ImportOutcome(
             kind=job.kind, dry_run=job.dry_run, failed=True, message=str(exc)[:500]

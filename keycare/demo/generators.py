@@ -1,15 +1,39 @@
 """Deterministic demo data. Everything is written through the domain services."""
 
+import datetime as dt
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
-from keycare.accounts.choices import AccountStatus, AccountTeamRole
-from keycare.accounts.models import Account
-from keycare.accounts.services import account_create, account_team_member_add, contact_create
+from keycare.accounts.choices import (
+    AccountStatus,
+    AccountTeamRole,
+    AccountTier,
+    AccountType,
+    BuyingRole,
+    DecisionStyle,
+    EquipmentStatus,
+    OrderLineType,
+)
+from keycare.accounts.models import Account, Contact, Product
+from keycare.accounts.services import (
+    account_create,
+    account_team_member_add,
+    contact_create,
+    contact_update,
+    equipment_create,
+    important_date_add,
+    order_create,
+    personal_details_update,
+    product_create,
+    product_line_get_or_create,
+)
+from keycare.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from keycare.users.choices import Role
 from keycare.users.models import User
 from keycare.users.services import user_create
@@ -35,6 +59,9 @@ class DemoSummary:
     accounts: int = 0
     groups: int = 0
     contacts: int = 0
+    products: int = 0
+    equipment: int = 0
+    orders: int = 0
 
 
 def _demo_password_hash() -> str:
@@ -98,6 +125,10 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
         branches = min(rng.choice([0, 1, 2, 2, 3, 4]), accounts - made - 1)
         hq = account_create(
             actor=None,
+            confirm_duplicate=True,
+            credit_code=_credit_code(rng, home),
+            tier=rng.choice(TIERS),
+            account_type=rng.choice(TYPES),
             name=f"{brand}{suffix}集团有限公司"
             if branches
             else f"{home_city}{brand}{suffix}有限公司",
@@ -119,6 +150,8 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
             city = rng.choice(PROVINCES[province])
             branch = account_create(
                 actor=None,
+                confirm_duplicate=True,
+                credit_code=_credit_code(rng, province),
                 name=f"{brand}{suffix}（{city}）有限公司",
                 short_name=f"{brand}{city}",
                 parent=hq,
@@ -133,6 +166,11 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
             summary.contacts += _contacts(branch, fake, rng, None)
             made += 1
     summary.accounts = made
+    products = _catalogue(rng)
+    summary.products = len(products)
+    accounts_made = list(Account.objects.order_by("pk"))
+    summary.equipment = _equipment(accounts_made, products, rng)
+    summary.orders = _orders(accounts_made, products, rng)
     return summary
 
 
@@ -184,10 +222,14 @@ def _team(account: Account, kam: User, engineer: User, users: dict[str, User], g
 def _contacts(
     account: Account, fake: Faker, rng: random.Random, users: dict[str, User] | None
 ) -> int:
-    count = rng.randint(2, 5)
+    """Key persons with an org chart: the first is the top person (often the decision maker),
+    the others report to them; a coach introduces a colleague now and then."""
+    count = rng.randint(3, 6)
     titles = rng.sample(TITLES, count)
+    made: list[Contact] = []
     for i, (title, department) in enumerate(titles):
-        contact_create(
+        role = BuyingRole.DECISION_MAKER if i == 0 else rng.choice(ROLE_MIX)
+        contact = contact_create(
             actor=None,
             account=account,
             name=fake.name(),
@@ -195,7 +237,213 @@ def _contacts(
             department=department,
             mobile=fake.phone_number(),
             email=fake.email(),
+            wechat_id=f"wx_{fake.user_name()}",
+            buying_role=role,
+            decision_style=rng.choice(list(DecisionStyle)),
+            influence=5 if i == 0 else rng.randint(1, 5),
+            relationship=rng.randint(1, 5),
+            reports_to=made[0] if made else None,
+            is_active=rng.random() > 0.05,
             # the demo portal login belongs to the first group's first contact
             user=users["customer"] if users and i == 0 else None,
         )
+        coach = next((c for c in made if c.buying_role == BuyingRole.COACH), None)
+        if coach is not None and rng.random() < 0.5:
+            contact_update(actor=None, contact=contact, data={"introduced_by_contact": coach})
+        if i == 0:
+            personal_details_update(
+                actor=None,
+                contact=contact,
+                data={
+                    "birthday": fake.date_of_birth(minimum_age=35, maximum_age=60),
+                    "hobbies": rng.choice(HOBBIES),
+                    "preferences": rng.choice(PREFERENCES),
+                },
+            )
+            important_date_add(
+                actor=None,
+                contact=contact,
+                label="公司成立纪念日",
+                date=fake.date_between(start_date="-20y", end_date="-2y"),
+            )
+        made.append(contact)
+    return count
+
+
+TIERS = [
+    AccountTier.PLATINUM,
+    AccountTier.GOLD,
+    AccountTier.GOLD,
+    AccountTier.IRON,
+    AccountTier.IRON,
+    AccountTier.IRON,
+    AccountTier.LEAD,
+    "",
+]
+TYPES = [
+    AccountType.INTRINSIC,
+    AccountType.INTRINSIC,
+    AccountType.EXTRINSIC,
+    AccountType.STRATEGIC,
+    "",
+]
+ROLE_MIX = [
+    BuyingRole.INFLUENCER,
+    BuyingRole.USER,
+    BuyingRole.USER,
+    BuyingRole.TECHNICAL_EVALUATOR,
+    BuyingRole.COACH,
+    BuyingRole.GATEKEEPER,
+]
+HOBBIES = ["钓鱼", "高尔夫", "书法", "茶道", "羽毛球", "摄影", "登山"]
+PREFERENCES = [
+    "喜欢喝普洱茶，不喝酒",
+    "偏好上午开会，讨厌长篇汇报",
+    "重视数据和案例",
+    "喜欢直接谈方案和价格",
+]
+AREA_CODES = {
+    "北京市": "110105",
+    "上海市": "310115",
+    "天津市": "120116",
+    "重庆市": "500112",
+    "江苏省": "320500",
+    "浙江省": "330100",
+    "广东省": "440300",
+    "山东省": "370200",
+}
+
+PRODUCT_LINES = [
+    (
+        "CNC",
+        "数控机床",
+        [
+            ("立式加工中心", 680000, 0.62, 24),
+            ("数控车床", 260000, 0.6, 12),
+            ("龙门铣床", 1450000, 0.65, 24),
+        ],
+    ),
+    ("ROB", "工业机器人", [("六轴焊接机器人", 320000, 0.58, 18), ("码垛机器人", 210000, 0.55, 12)]),
+    (
+        "CMP",
+        "空压机",
+        [("螺杆空压机 75kW", 128000, 0.57, 12), ("离心空压机 250kW", 860000, 0.63, 24)],
+    ),
+    (
+        "DRV",
+        "变频器与驱动",
+        [("通用变频器 30kW", 16800, 0.48, 12), ("伺服驱动系统", 42000, 0.5, 12)],
+    ),
+    (
+        "SPR",
+        "备件与耗材",
+        [("主轴轴承套件", 9800, 0.4, 3), ("滤芯组件", 1200, 0.35, 0), ("控制板卡", 15600, 0.45, 6)],
+    ),
+    ("SVC", "技术服务", [("年度维保服务", 48000, 0.3, 0), ("现场调试服务", 12000, 0.25, 0)]),
+]
+
+
+def _credit_code(rng: random.Random, province: str) -> str:
+    area = AREA_CODES.get(province) or f"{rng.choice([13, 21, 22, 34, 35, 41, 42, 43, 51, 61])}0100"
+    org = "".join(rng.choice(CREDIT_CODE_CHARSET[:10]) for _ in range(8)) + rng.choice(
+        CREDIT_CODE_CHARSET
+    )
+    first17 = "91" + area + org
+    return first17 + credit_code_check_char(first17)
+
+
+def _catalogue(rng: random.Random) -> list[Product]:
+    products = []
+    n = 0
+    for code, name, items in PRODUCT_LINES:
+        line = product_line_get_or_create(actor=None, code=code, name=name)
+        for item_name, price, cost_ratio, warranty in items:
+            n += 1
+            product_code = f"{code}-{n:03d}"
+            existing = Product.objects.filter(code=product_code).first()
+            products.append(
+                existing
+                or product_create(
+                    actor=None,
+                    code=product_code,
+                    name=item_name,
+                    product_line=line,
+                    category=name,
+                    unit="次" if code == "SVC" else ("套" if code == "SPR" else "台"),
+                    list_price=Decimal(price),
+                    standard_cost=(Decimal(price) * Decimal(str(cost_ratio))).quantize(
+                        Decimal("1")
+                    ),
+                    warranty_months=warranty,
+                )
+            )
+    return products
+
+
+def _equipment(accounts: list[Account], products: list[Product], rng: random.Random) -> int:
+    machines = [p for p in products if p.code[:3] in ("CNC", "ROB", "CMP")]
+    count = 0
+    today = timezone.localdate()
+    for account in accounts:
+        if account.status == AccountStatus.PROSPECT:
+            continue
+        for _i in range(rng.randint(0, 4)):
+            product = rng.choice(machines)
+            installed = today - dt.timedelta(days=rng.randint(30, 1500))
+            count += 1
+            equipment_create(
+                actor=None,
+                product=product,
+                account=account,
+                serial_number=f"{product.code[:3]}{installed:%y%m}{count:05d}",
+                site=f"{account.city}{rng.choice(['一厂', '二厂', '总装车间', '动力站房'])}",
+                install_date=installed,
+                status=rng.choices(list(EquipmentStatus), weights=[85, 5, 4, 6])[0],
+            )
+    return count
+
+
+def _orders(accounts: list[Account], products: list[Product], rng: random.Random) -> int:
+    """Two years of orders, a few big accounts buying most (Pareto), with discounts and the
+    occasional rebate."""
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=730)
+    count = 0
+    weights = {a.pk: rng.paretovariate(1.3) for a in accounts}
+    for account in accounts:
+        if account.status == AccountStatus.PROSPECT:
+            continue
+        n_orders = min(40, max(1, int(weights[account.pk] * 3)))
+        for _i in range(n_orders):
+            count += 1
+            day = start + dt.timedelta(days=rng.randint(0, 729))
+            lines = []
+            for _j in range(rng.randint(1, 4)):
+                product = rng.choice(products)
+                discount = Decimal(str(rng.choice([0, 0, 0.03, 0.05, 0.08, 0.12, 0.18])))
+                net = (product.list_price * (1 - discount)).quantize(Decimal("0.01"))
+                lines.append(
+                    {
+                        "product": product,
+                        "quantity": Decimal(rng.choice([1, 1, 2, 3, 5, 10])),
+                        "net_price": net,
+                    }
+                )
+            if rng.random() < 0.08:
+                lines.append(
+                    {
+                        "line_type": OrderLineType.REBATE,
+                        "description": "年度返利",
+                        "quantity": Decimal(1),
+                        "list_price": Decimal(0),
+                        "net_price": Decimal(rng.choice([2000, 5000, 8000])),
+                    }
+                )
+            order_create(
+                actor=None,
+                number=f"SO{day:%Y%m}{count:05d}",
+                account=account,
+                order_date=day,
+                lines=lines,
+            )
     return count

@@ -4,7 +4,9 @@ from .navigation import nav_for
 def navigation(request):
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
+    url_name = (getattr(match, "url_name", "") or "") if match else ""
+    items = nav_for(user)
     return {
-        "nav_items": nav_for(user),
-        "nav_active": getattr(match, "url_name", "") if match else "",
+        "nav_items": items,
+        "nav_active": next((item.key for item in items if item.is_active(url_name)), ""),
     }

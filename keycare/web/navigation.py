@@ -16,6 +16,11 @@ class NavItem:
     roles: frozenset[str]
     #: An area whose pages arrive in a later release is shown greyed out, never as a fake page.
     available: bool = True
+    #: URL names (prefixes) of the pages that belong to this area, for highlighting.
+    pages: tuple[str, ...] = ()
+
+    def is_active(self, url_name: str) -> bool:
+        return any(url_name.startswith(p) for p in self.pages or (self.key,))
 
     def url(self) -> str | None:
         return reverse(self.url_name) if self.url_name else None
@@ -24,8 +29,14 @@ class NavItem:
 ALL_ROLES = frozenset(Role.values)
 
 NAV_ITEMS = [
-    NavItem("dashboard", _("Dashboard"), "web:dashboard", ALL_ROLES),
-    NavItem("accounts", _("Accounts"), "web:account_list", ALL_ROLES),
+    NavItem("dashboard", _("Dashboard"), "web:dashboard", ALL_ROLES, pages=("dashboard",)),
+    NavItem(
+        "accounts",
+        _("Accounts"),
+        "web:account_list",
+        ALL_ROLES,
+        pages=("account", "contact", "equipment", "order", "product", "import", "export"),
+    ),
     NavItem("service", _("Service"), None, ALL_ROLES, available=False),
     NavItem("insights", _("Insights"), None, frozenset(STAFF_ROLES), available=False),
     NavItem("engagement", _("Engagement"), None, frozenset(STAFF_ROLES), available=False),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard
+from .views import accounts, auth, dashboard, dataio
 
 app_name = "web"
 
@@ -11,5 +11,27 @@ urlpatterns = [
     path("password/", auth.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/", accounts.AccountListView.as_view(), name="account_list"),
+    path("accounts/new/", accounts.AccountFormView.as_view(), name="account_create"),
     path("accounts/<int:pk>/", accounts.AccountDetailView.as_view(), name="account_detail"),
+    path("accounts/<int:pk>/edit/", accounts.AccountFormView.as_view(), name="account_edit"),
+    path(
+        "accounts/<int:account_pk>/contacts/new/",
+        accounts.ContactFormView.as_view(),
+        name="contact_create",
+    ),
+    path("contacts/", accounts.ContactListView.as_view(), name="contact_list"),
+    path("contacts/<int:pk>/", accounts.ContactDetailView.as_view(), name="contact_detail"),
+    path("contacts/<int:pk>/edit/", accounts.ContactFormView.as_view(), name="contact_edit"),
+    path(
+        "contacts/<int:pk>/personal/",
+        accounts.PersonalDetailsFormView.as_view(),
+        name="contact_personal",
+    ),
+    path("equipment/", accounts.EquipmentListView.as_view(), name="equipment_list"),
+    path("orders/", accounts.OrderListView.as_view(), name="order_list"),
+    path("orders/<int:pk>/", accounts.OrderDetailView.as_view(), name="order_detail"),
+    path("products/", accounts.ProductListView.as_view(), name="product_list"),
+    path("data/import/", dataio.ImportView.as_view(), name="import"),
+    path("data/import/<int:pk>/", dataio.ImportJobView.as_view(), name="import_job"),
+    path("data/export/<str:kind>.<str:fmt>", dataio.ExportView.as_view(), name="export"),
 ]

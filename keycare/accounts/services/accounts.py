@@ -19,9 +19,22 @@ from ..lock_objects import account_qs_select_for_update
 from ..models import Account, AccountTeamMember, Tag
 
 ACCOUNT_EDITABLE_FIELDS = {
-    "name", "name_en", "short_name", "credit_code", "parent", "industry", "province", "city",
-    "address", "website", "status", "tier", "account_type", "owner", "notes",
-}  # fmt: skip
+    "name",
+    "name_en",
+    "short_name",
+    "credit_code",
+    "parent",
+    "industry",
+    "province",
+    "city",
+    "address",
+    "website",
+    "status",
+    "tier",
+    "account_type",
+    "owner",
+    "notes",
+}
 
 _LEGAL_SUFFIXES = re.compile(
     r"(股份有限公司|有限责任公司|有限公司|集团|分公司|公司|总部|厂|co\.?,?\s*ltd\.?|ltd\.?|"

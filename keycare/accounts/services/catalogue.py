@@ -8,9 +8,16 @@ from keycare.users.models import User
 from ..models import Product, ProductLine
 
 PRODUCT_EDITABLE_FIELDS = {
-    "code", "name", "product_line", "category", "unit", "list_price", "standard_cost",
-    "warranty_months", "is_active",
-}  # fmt: skip
+    "code",
+    "name",
+    "product_line",
+    "category",
+    "unit",
+    "list_price",
+    "standard_cost",
+    "warranty_months",
+    "is_active",
+}
 
 
 @transaction.atomic

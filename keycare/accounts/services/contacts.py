@@ -24,10 +24,23 @@ from ..models import (
 )
 
 CONTACT_EDITABLE_FIELDS = {
-    "account", "name", "title", "department", "mobile", "email", "wechat_id", "buying_role",
-    "decision_style", "influence", "relationship", "reports_to", "introduced_by_contact",
-    "introduced_by_user", "user", "is_active",
-}  # fmt: skip
+    "account",
+    "name",
+    "title",
+    "department",
+    "mobile",
+    "email",
+    "wechat_id",
+    "buying_role",
+    "decision_style",
+    "influence",
+    "relationship",
+    "reports_to",
+    "introduced_by_contact",
+    "introduced_by_user",
+    "user",
+    "is_active",
+}
 PERSONAL_FIELDS = {"birthday", "preferences", "family", "hobbies"}
 
 

@@ -12,9 +12,17 @@ from ..lock_objects import equipment_qs_select_for_update
 from ..models import Equipment
 
 EQUIPMENT_EDITABLE_FIELDS = {
-    "serial_number", "product", "account", "site", "install_date", "warranty_end", "status",
-    "parent", "contract_ref", "notes",
-}  # fmt: skip
+    "serial_number",
+    "product",
+    "account",
+    "site",
+    "install_date",
+    "warranty_end",
+    "status",
+    "parent",
+    "contract_ref",
+    "notes",
+}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -13,15 +13,36 @@ from ..parsing import choice_lookup, parse_choice, split_list
 from .base import BatchResult, Kind, RowError, RowRejected
 from .refs import AccountRefs, UserRefs
 
-FIELDS = ["name", "name_en", "short_name", "credit_code", "industry", "province", "city",
-          "address", "website", "status", "tier", "account_type", "owner_id", "notes"]  # fmt: skip
+FIELDS = [
+    "name",
+    "name_en",
+    "short_name",
+    "credit_code",
+    "industry",
+    "province",
+    "city",
+    "address",
+    "website",
+    "status",
+    "tier",
+    "account_type",
+    "owner_id",
+    "notes",
+]
 
 
 class AccountsKind(Kind):
     name = "accounts"
     columns = [
-        Column("credit_code", ("Credit code", "credit_code", "统一社会信用代码", "社会信用代码", "信用代码")),
-        Column("name", ("Name", "name", "Account name", "客户名称", "名称", "公司名称", "单位名称"), required=True),
+        Column(
+            "credit_code",
+            ("Credit code", "credit_code", "统一社会信用代码", "社会信用代码", "信用代码"),
+        ),
+        Column(
+            "name",
+            ("Name", "name", "Account name", "客户名称", "名称", "公司名称", "单位名称"),
+            required=True,
+        ),
         Column("name_en", ("English name", "name_en", "英文名称", "英文名")),
         Column("short_name", ("Short name", "short_name", "简称", "客户简称")),
         Column("parent", ("Parent account", "parent", "上级客户", "上级单位", "所属集团")),
@@ -36,7 +57,7 @@ class AccountsKind(Kind):
         Column("owner", ("Owner", "owner", "负责人", "客户经理")),
         Column("tags", ("Tags", "tags", "标签")),
         Column("notes", ("Notes", "notes", "备注")),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -78,12 +99,12 @@ class AccountsKind(Kind):
         created = [a for _, a, _ in new]
         if created:
             bulk_create_with_history(created, Account, batch_size=500)
-            for row, account, _ref in new:
+            for _row, account, _ref in new:
                 self.refs.remember(account.pk, account.credit_code, account.name)
             self._set_paths(created)
         if changed:
             moved = [(a, a.path) for a, f, _ in changed if "parent_id" in f]
-            for account, fields, _ref in changed:
+            for account, _fields, _ref in changed:
                 account.version += 1
             field_names = sorted(
                 {f for _, fs, _ in changed for f in fs} | {"version", "search_text"}
@@ -112,11 +133,15 @@ class AccountsKind(Kind):
         return found
 
     def _row(self, row: int, values: dict[str, str], existing: dict[str, Account]):
-        parsed = self.cells(row, values, {
-            "status": lambda t: parse_choice(t, self.status_table, AccountStatus),
-            "tier": lambda t: parse_choice(t, self.tier_table, AccountTier),
-            "account_type": lambda t: parse_choice(t, self.type_table, AccountType),
-        })  # fmt: skip
+        parsed = self.cells(
+            row,
+            values,
+            {
+                "status": lambda t: parse_choice(t, self.status_table, AccountStatus),
+                "tier": lambda t: parse_choice(t, self.tier_table, AccountTier),
+                "account_type": lambda t: parse_choice(t, self.type_table, AccountType),
+            },
+        )
         code = normalise_credit_code(values.get("credit_code", ""))
         name = values.get("name", "").strip()
         key = ("code", code) if code else ("name", name)
@@ -259,9 +284,20 @@ class AccountsKind(Kind):
             .iterator(chunk_size=2000)
         ):
             yield [
-                a.credit_code, a.name, a.name_en, a.short_name,
+                a.credit_code,
+                a.name,
+                a.name_en,
+                a.short_name,
                 (a.parent.credit_code or a.parent.name) if a.parent else "",
-                a.industry, a.province, a.city, a.address, a.website, a.get_status_display(),
-                a.get_tier_display() if a.tier else "", a.get_account_type_display() if a.account_type else "",
-                a.owner.username if a.owner else "", "、".join(t.name for t in a.tags.all()), a.notes,
-            ]  # fmt: skip
+                a.industry,
+                a.province,
+                a.city,
+                a.address,
+                a.website,
+                a.get_status_display(),
+                a.get_tier_display() if a.tier else "",
+                a.get_account_type_display() if a.account_type else "",
+                a.owner.username if a.owner else "",
+                "、".join(t.name for t in a.tags.all()),
+                a.notes,
+            ]

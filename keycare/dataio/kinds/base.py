@@ -65,9 +65,9 @@ class Kind:
             except CellError as exc:
                 errors.append(RowError(row_number, self.header(key), str(exc)))
         for column in self.columns:
-            if column.required and not values.get(column.key, "").strip():
-                if not any(e.column == self.header(column.key) for e in errors):
-                    errors.append(RowError(row_number, self.header(column.key), _required()))
+            missing = column.required and not values.get(column.key, "").strip()
+            if missing and not any(e.column == self.header(column.key) for e in errors):
+                errors.append(RowError(row_number, self.header(column.key), _required()))
         if errors:
             raise RowRejected(errors)
         return parsed

@@ -19,9 +19,11 @@ class ProductsKind(Kind):
         Column("unit", ("Unit", "unit", "单位")),
         Column("list_price", ("List price", "list_price", "目录价", "标准售价", "单价")),
         Column("standard_cost", ("Standard cost", "standard_cost", "标准成本", "成本")),
-        Column("warranty_months", ("Warranty months", "warranty_months", "保修期（月）", "保修月数")),
+        Column(
+            "warranty_months", ("Warranty months", "warranty_months", "保修期（月）", "保修月数")
+        ),
         Column("is_active", ("Active", "is_active", "启用", "是否启用")),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -48,12 +50,16 @@ class ProductsKind(Kind):
         new, changed = [], []
         for row, values in batch:
             try:
-                parsed = self.cells(row, values, {
-                    "list_price": lambda t: parse_decimal(t, allow_negative=False),
-                    "standard_cost": lambda t: parse_decimal(t, allow_negative=False),
-                    "warranty_months": lambda t: parse_int(t, minimum=0, maximum=600),
-                    "is_active": parse_bool,
-                })  # fmt: skip
+                parsed = self.cells(
+                    row,
+                    values,
+                    {
+                        "list_price": lambda t: parse_decimal(t, allow_negative=False),
+                        "standard_cost": lambda t: parse_decimal(t, allow_negative=False),
+                        "warranty_months": lambda t: parse_int(t, minimum=0, maximum=600),
+                        "is_active": parse_bool,
+                    },
+                )
                 code = values["code"].strip()
                 if code in self.seen:
                     raise RowRejected(
@@ -110,5 +116,14 @@ class ProductsKind(Kind):
 
     def export_rows(self, queryset):
         for p in queryset.select_related("product_line").iterator(chunk_size=2000):
-            yield [p.code, p.name, p.product_line.code if p.product_line else "", p.category, p.unit,
-                   p.list_price, p.standard_cost, p.warranty_months, "是" if p.is_active else "否"]  # fmt: skip
+            yield [
+                p.code,
+                p.name,
+                p.product_line.code if p.product_line else "",
+                p.category,
+                p.unit,
+                p.list_price,
+                p.standard_cost,
+                p.warranty_months,
+                "是" if p.is_active else "否",
+            ]

@@ -19,7 +19,9 @@ class ContactsKind(Kind):
 
     name = "contacts"
     columns = [
-        Column("account", ("Account", "account", "客户", "客户名称", "所属客户", "公司"), required=True),
+        Column(
+            "account", ("Account", "account", "客户", "客户名称", "所属客户", "公司"), required=True
+        ),
         Column("name", ("Name", "name", "姓名", "联系人"), required=True),
         Column("title", ("Title", "title", "职务", "职位")),
         Column("department", ("Department", "department", "部门")),
@@ -32,7 +34,7 @@ class ContactsKind(Kind):
         Column("relationship", ("Relationship", "relationship", "关系强度", "关系")),
         Column("reports_to", ("Reports to", "reports_to", "直属上级", "上级")),
         Column("is_active", ("Active", "is_active", "在职", "是否在职")),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -82,13 +84,17 @@ class ContactsKind(Kind):
         return result
 
     def _row(self, row, values, existing):
-        parsed = self.cells(row, values, {
-            "buying_role": lambda t: parse_choice(t, self.role_table, BuyingRole),
-            "decision_style": lambda t: parse_choice(t, self.style_table, DecisionStyle),
-            "influence": lambda t: parse_int(t, minimum=1, maximum=5),
-            "relationship": lambda t: parse_int(t, minimum=1, maximum=5),
-            "is_active": parse_bool,
-        })  # fmt: skip
+        parsed = self.cells(
+            row,
+            values,
+            {
+                "buying_role": lambda t: parse_choice(t, self.role_table, BuyingRole),
+                "decision_style": lambda t: parse_choice(t, self.style_table, DecisionStyle),
+                "influence": lambda t: parse_int(t, minimum=1, maximum=5),
+                "relationship": lambda t: parse_int(t, minimum=1, maximum=5),
+                "is_active": parse_bool,
+            },
+        )
         ref = values["account"].strip()
         account_id = self.refs.get(ref)
         if account_id is None:
@@ -153,8 +159,9 @@ class ContactsKind(Kind):
             if boss_name:
                 boss_id = (
                     Contact.objects.filter(account_id=account_id, name=boss_name)
-                    .values_list("pk", flat=True).first()
-                )  # fmt: skip
+                    .values_list("pk", flat=True)
+                    .first()
+                )
                 if boss_id is None:
                     errors.append(
                         RowError(
@@ -211,8 +218,17 @@ class ContactsKind(Kind):
     def export_rows(self, queryset):
         for c in queryset.select_related("account", "reports_to").iterator(chunk_size=2000):
             yield [
-                c.account.credit_code or c.account.name, c.name, c.title, c.department, c.mobile,
-                c.email, c.wechat_id, c.get_buying_role_display(), c.get_decision_style_display(),
-                c.influence, c.relationship, c.reports_to.name if c.reports_to else "",
+                c.account.credit_code or c.account.name,
+                c.name,
+                c.title,
+                c.department,
+                c.mobile,
+                c.email,
+                c.wechat_id,
+                c.get_buying_role_display(),
+                c.get_decision_style_display(),
+                c.influence,
+                c.relationship,
+                c.reports_to.name if c.reports_to else "",
                 _("yes") if c.is_active else _("no"),
-            ]  # fmt: skip
+            ]

@@ -18,8 +18,14 @@ class EquipmentKind(Kind):
 
     name = "equipment"
     columns = [
-        Column("serial_number", ("Serial number", "serial_number", "序列号", "出厂编号", "设备编号"), required=True),
-        Column("product_code", ("Product code", "product_code", "产品编码", "物料编码"), required=True),
+        Column(
+            "serial_number",
+            ("Serial number", "serial_number", "序列号", "出厂编号", "设备编号"),
+            required=True,
+        ),
+        Column(
+            "product_code", ("Product code", "product_code", "产品编码", "物料编码"), required=True
+        ),
         Column("account", ("Account", "account", "客户", "客户名称", "使用单位"), required=True),
         Column("site", ("Site", "site", "安装地点", "地点")),
         Column("install_date", ("Install date", "install_date", "安装日期")),
@@ -28,7 +34,7 @@ class EquipmentKind(Kind):
         Column("parent_serial", ("Part of", "parent_serial", "所属设备", "上级设备序列号")),
         Column("contract_ref", ("Service contract", "contract_ref", "服务合同", "合同编号")),
         Column("notes", ("Notes", "notes", "备注")),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -43,7 +49,7 @@ class EquipmentKind(Kind):
         self.accounts.prefetch({v.get("account", "").strip() for _, v in batch})
         self.products.prefetch({v.get("product_code", "").strip() for _, v in batch})
         keys = set()
-        for _, v in batch:
+        for _row, v in batch:
             product = self.products.get(v.get("product_code", ""))
             if product:
                 keys.add((product[0], v.get("serial_number", "").strip()))
@@ -58,11 +64,15 @@ class EquipmentKind(Kind):
         new, changed, parents = [], [], []
         for row, values in batch:
             try:
-                parsed = self.cells(row, values, {
-                    "install_date": parse_date,
-                    "warranty_end": parse_date,
-                    "status": lambda t: parse_choice(t, self.status_table, EquipmentStatus),
-                })  # fmt: skip
+                parsed = self.cells(
+                    row,
+                    values,
+                    {
+                        "install_date": parse_date,
+                        "warranty_end": parse_date,
+                        "status": lambda t: parse_choice(t, self.status_table, EquipmentStatus),
+                    },
+                )
                 errors = []
                 product = self.products.get(values["product_code"])
                 if product is None:
@@ -198,7 +208,14 @@ class EquipmentKind(Kind):
     def export_rows(self, queryset):
         for e in queryset.select_related("product", "account", "parent").iterator(chunk_size=2000):
             yield [
-                e.serial_number, e.product.code, e.account.credit_code or e.account.name, e.site,
-                e.install_date, e.warranty_end, e.get_status_display(),
-                e.parent.serial_number if e.parent else "", e.contract_ref, e.notes,
-            ]  # fmt: skip
+                e.serial_number,
+                e.product.code,
+                e.account.credit_code or e.account.name,
+                e.site,
+                e.install_date,
+                e.warranty_end,
+                e.get_status_display(),
+                e.parent.serial_number if e.parent else "",
+                e.contract_ref,
+                e.notes,
+            ]

@@ -12,8 +12,19 @@ from ..parsing import choice_lookup, parse_choice, parse_date, parse_decimal, pa
 from .base import BatchResult, Kind, RowError, RowRejected
 from .refs import AccountRefs, ProductRefs
 
-LINE_FIELDS = ["line_type", "product_id", "description", "quantity", "list_price", "net_price",
-               "unit_cost", "list_amount", "net_amount", "discount_amount", "cost_amount"]  # fmt: skip
+LINE_FIELDS = [
+    "line_type",
+    "product_id",
+    "description",
+    "quantity",
+    "list_price",
+    "net_price",
+    "unit_cost",
+    "list_amount",
+    "net_amount",
+    "discount_amount",
+    "cost_amount",
+]
 RECENT_ORDERS = 20_000
 
 
@@ -26,20 +37,36 @@ class OrdersKind(Kind):
     name = "orders"
     batch_size = 5000
     columns = [
-        Column("number", ("Order number", "order_number", "number", "订单号", "订单编号", "单据编号"), required=True),
-        Column("line_number", ("Line number", "line_number", "line", "行号", "行项目"), required=True),
-        Column("order_date", ("Order date", "order_date", "date", "订单日期", "日期", "单据日期"), required=True),
-        Column("account", ("Account", "account", "客户", "客户名称", "客户编码", "统一社会信用代码"), required=True),
+        Column(
+            "number",
+            ("Order number", "order_number", "number", "订单号", "订单编号", "单据编号"),
+            required=True,
+        ),
+        Column(
+            "line_number", ("Line number", "line_number", "line", "行号", "行项目"), required=True
+        ),
+        Column(
+            "order_date",
+            ("Order date", "order_date", "date", "订单日期", "日期", "单据日期"),
+            required=True,
+        ),
+        Column(
+            "account",
+            ("Account", "account", "客户", "客户名称", "客户编码", "统一社会信用代码"),
+            required=True,
+        ),
         Column("product_code", ("Product code", "product_code", "产品编码", "物料编码")),
         Column("description", ("Description", "description", "描述", "产品名称", "摘要")),
         Column("quantity", ("Quantity", "quantity", "qty", "数量"), required=True),
         Column("list_price", ("List price", "list_price", "目录价", "标准单价")),
         Column("net_price", ("Net price", "net_price", "成交价", "成交单价", "实际单价")),
         Column("discount", ("Discount", "discount", "折扣金额", "折扣")),
-        Column("unit_cost", ("Standard cost", "standard_cost", "unit_cost", "标准成本", "单位成本")),
+        Column(
+            "unit_cost", ("Standard cost", "standard_cost", "unit_cost", "标准成本", "单位成本")
+        ),
         Column("line_type", ("Line type", "line_type", "行类型", "类型")),
         Column("currency", ("Currency", "currency", "币种")),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -73,8 +100,11 @@ class OrdersKind(Kind):
         headers: dict[str, tuple[int, object, str]] = {}
         for p in parsed_rows:
             headers.setdefault(p["number"], (p["account_id"], p["order_date"], p["currency"]))
-        new_orders = [Order(number=n, account_id=a, order_date=d, currency=c or "CNY")
-                      for n, (a, d, c) in headers.items() if n not in self.orders]  # fmt: skip
+        new_orders = [
+            Order(number=n, account_id=a, order_date=d, currency=c or "CNY")
+            for n, (a, d, c) in headers.items()
+            if n not in self.orders
+        ]
         if new_orders:
             Order.objects.bulk_create(new_orders, batch_size=1000)
             for o in new_orders:
@@ -120,16 +150,20 @@ class OrdersKind(Kind):
         return result
 
     def _row(self, row: int, values: dict[str, str]) -> dict:
-        parsed = self.cells(row, values, {
-            "line_number": lambda t: parse_int(t, minimum=1, maximum=1_000_000),
-            "order_date": parse_date,
-            "quantity": lambda t: parse_decimal(t, places=3),
-            "list_price": parse_decimal,
-            "net_price": parse_decimal,
-            "discount": parse_decimal,
-            "unit_cost": lambda t: parse_decimal(t, allow_negative=False),
-            "line_type": lambda t: parse_choice(t, self.type_table, OrderLineType),
-        })  # fmt: skip
+        parsed = self.cells(
+            row,
+            values,
+            {
+                "line_number": lambda t: parse_int(t, minimum=1, maximum=1_000_000),
+                "order_date": parse_date,
+                "quantity": lambda t: parse_decimal(t, places=3),
+                "list_price": parse_decimal,
+                "net_price": parse_decimal,
+                "discount": parse_decimal,
+                "unit_cost": lambda t: parse_decimal(t, allow_negative=False),
+                "line_type": lambda t: parse_choice(t, self.type_table, OrderLineType),
+            },
+        )
         errors: list[RowError] = []
         number = values["number"].strip()
         account_id = self.accounts.get(values["account"])
@@ -210,11 +244,16 @@ class OrdersKind(Kind):
         if unit_cost is None:
             unit_cost = product[2] if product else Decimal(0)
         line = OrderLine(
-            line_type=line_type, product_id=product[0] if product else None,
-            description=(values.get("description", "").strip() or (product[3] if product else ""))[:200],
-            quantity=quantity, list_price=list_price if list_price is not None else net_price,
-            net_price=net_price, unit_cost=unit_cost,
-        )  # fmt: skip
+            line_type=line_type,
+            product_id=product[0] if product else None,
+            description=(values.get("description", "").strip() or (product[3] if product else ""))[
+                :200
+            ],
+            quantity=quantity,
+            list_price=list_price if list_price is not None else net_price,
+            net_price=net_price,
+            unit_cost=unit_cost,
+        )
         order_line_amounts(line)
         return {
             "number": number,
@@ -237,9 +276,17 @@ class OrdersKind(Kind):
         ):
             order = line.order
             yield [
-                order.number, line.line_number, order.order_date,
+                order.number,
+                line.line_number,
+                order.order_date,
                 order.account.credit_code or order.account.name,
-                line.product.code if line.product else "", line.description, line.quantity,
-                line.list_price, line.net_price, line.discount_amount, line.unit_cost,
-                line.get_line_type_display(), order.currency,
-            ]  # fmt: skip
+                line.product.code if line.product else "",
+                line.description,
+                line.quantity,
+                line.list_price,
+                line.net_price,
+                line.discount_amount,
+                line.unit_cost,
+                line.get_line_type_display(),
+                order.currency,
+            ]

@@ -30,11 +30,11 @@ class AccountRefs:
         rows = Account.objects.filter(credit_code__in=codes).values_list(
             "pk", "credit_code", "name"
         )
-        for pk, code, name in rows:
+        for pk, code, _name in rows:
             self.by_code[code] = pk
         names = [r for r in wanted if normalise_credit_code(r) not in self.by_code]
         for start in range(0, len(names), 500):
-            for pk, code, name in Account.objects.filter(
+            for pk, _code, name in Account.objects.filter(
                 name__in=names[start : start + 500]
             ).values_list("pk", "credit_code", "name"):
                 self.by_name.setdefault(name, pk)

@@ -32,19 +32,41 @@ def test_demo_data_is_realistic():
     assert Contact.objects.get(user__username="customer").account
     assert AccountTeamMember.objects.filter(user__username="kam").exists()
     assert User.objects.get(username="admin").is_superuser
+    from keycare.accounts.models import Equipment, Order, PersonalDetails, Product
+    from keycare.core.validators import validate_credit_code
+
+    assert summary.products == Product.objects.count() > 10
+    assert summary.equipment == Equipment.objects.count() > 0
+    assert summary.orders == Order.objects.count() > 30
+    for code in Account.objects.values_list("credit_code", flat=True):
+        validate_credit_code(code)  # every demo credit code is valid (check digit included)
+    span = Order.objects.order_by("order_date").values_list("order_date", flat=True)
+    assert (span.last() - span.first()).days > 600  # about two years of orders
+    assert Order.objects.filter(total_net__gt=0).count() == Order.objects.count()
+    assert PersonalDetails.objects.exists()
+    assert Contact.objects.exclude(reports_to=None).exists()
 
 
-def test_demo_data_is_deterministic(django_db_blocker):
-    demo_data_generate(accounts=25, seed=11)
-    first = snapshot()
-    Contact.objects.all().delete()
-    AccountTeamMember.objects.all().delete()
-    for account in Account.objects.exclude(parent=None):
-        account.delete()
-    Account.objects.all().delete()
-    User.objects.exclude(username__in=[u[0] for u in DEMO_USERS]).delete()
-    demo_data_generate(accounts=25, seed=11)
-    assert snapshot() == first
+def test_demo_data_is_deterministic():
+    from django.db import transaction
+
+    from keycare.accounts.models import Order
+
+    def full_snapshot():
+        return (
+            snapshot(),
+            sorted(Contact.objects.values_list("name", "title", "account__name")),
+            sorted(Order.objects.values_list("number", "order_date", "total_net", "account__name")),
+        )
+
+    runs = []
+    for _ in range(2):
+        with transaction.atomic():
+            demo_data_generate(accounts=25, seed=11)
+            runs.append(full_snapshot())
+            transaction.set_rollback(True)
+    assert runs[0] == runs[1]
+    assert len(runs[0][2]) > 25
 
 
 def test_command_if_empty_never_adds_to_existing_data(capsys):

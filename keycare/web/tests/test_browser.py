@@ -51,7 +51,7 @@ def test_account_search_updates_the_table_through_htmx(live_server, page: Page):
     page.get_by_test_id("login-submit").click()
     table = page.get_by_test_id("account-table")
     expect(table).to_contain_text("远东钢铁有限公司")
-    page.get_by_test_id("account-search").fill("华鑫")
+    page.locator("#id_q").fill("华鑫")
     expect(table).not_to_contain_text("远东钢铁有限公司")
     expect(table).to_contain_text("华鑫汽车有限公司")
     expect(page).to_have_url(re.compile(r"q=%E5%8D%8E%E9%91%AB|q=华鑫"))

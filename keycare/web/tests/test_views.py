@@ -138,31 +138,48 @@ def test_account_list_query_count_is_fixed(logged_in, kam, django_assert_num_que
     parent = AccountFactory(owner=kam)
     AccountFactory.create_batch(3, owner=kam, parent=parent)
     client = logged_in(kam)
-    # session, user, roles, count, page
-    with django_assert_num_queries(5):
+    # session, user, roles, count, 2 × Django's own permission rows (menu), page
+    with django_assert_num_queries(7):
         client.get(reverse("web:account_list"))
     AccountFactory.create_batch(20, owner=kam, parent=parent)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         client.get(reverse("web:account_list"))
 
 
 def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_queries):
-    from keycare.accounts.tests.factories import AccountTeamMemberFactory
+    from keycare.accounts.tests.factories import (
+        AccountTeamMemberFactory,
+        EquipmentFactory,
+        OrderFactory,
+        ProductFactory,
+    )
 
     account = AccountFactory(owner=kam)
-    ContactFactory.create_batch(2, account=account)
-    AccountTeamMemberFactory(account=account)
-    AccountFactory(parent=account, owner=kam)
+    product = ProductFactory()
+    branch = AccountFactory(parent=account, owner=kam)
+
+    def add_data(n):
+        boss = ContactFactory(account=account)
+        for _ in range(n):
+            ContactFactory(account=account, reports_to=boss)
+            AccountTeamMemberFactory(account=account)
+            AccountFactory(parent=branch, owner=kam)
+            EquipmentFactory(account=account, product=product)
+            OrderFactory(account=branch, lines=[{"product": product, "quantity": 1}])
+
+    add_data(2)
     client = logged_in(kam)
     url = reverse("web:account_detail", args=[account.pk])
-    # session, user, roles, account, team, children, contacts, can-change check
-    with django_assert_num_queries(8):
-        client.get(url)
-    ContactFactory.create_batch(10, account=account)
-    AccountTeamMemberFactory.create_batch(5, account=account)
-    AccountFactory.create_batch(5, parent=account, owner=kam)
-    with django_assert_num_queries(8):
-        client.get(url)
+    # session, user, roles, account, team, tags, contact links, contacts, subtree,
+    # revenue by month, recent orders, equipment page, equipment count, can-change
+    with django_assert_num_queries(14):
+        assert client.get(url).status_code == 200
+    add_data(8)
+    with django_assert_num_queries(14):
+        response = client.get(url)
+    assert len(response.context["contacts"]) == 12  # two bosses and their ten reports
+    assert len(response.context["subtree"]) == 11
+    assert response.context["revenue"].order_count == 10
 
 
 def test_account_detail_is_404_outside_scope(logged_in, kam, other_kam, portal_user):

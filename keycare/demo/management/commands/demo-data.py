@@ -27,8 +27,18 @@ class Command(BaseCommand):
             summary = demo_data_generate(accounts=accounts, seed=seed)
             logins = summary.users
             self.stdout.write(
-                _("Generated %(a)d accounts in %(g)d groups with %(c)d contacts.")
-                % {"a": summary.accounts, "g": summary.groups, "c": summary.contacts}
+                _(
+                    "Generated %(a)d accounts in %(g)d groups with %(c)d contacts, %(p)d products, "
+                    "%(e)d installed units and %(o)d orders."
+                )
+                % {
+                    "a": summary.accounts,
+                    "g": summary.groups,
+                    "c": summary.contacts,
+                    "p": summary.products,
+                    "e": summary.equipment,
+                    "o": summary.orders,
+                }
             )
         self.stdout.write(_("Demo logins (username / password / role):"))
         for username, password, role in logins:

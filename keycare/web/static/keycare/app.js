@@ -1,21 +1,82 @@
-/* KeyCare front-end glue: charts from json_script data, re-run after HTMX swaps. */
+/* KeyCare front-end glue: ECharts charts from json_script data, re-run after HTMX swaps. */
 (function () {
   "use strict";
-  function renderCharts(root) {
-    if (!window.echarts) { return; }
-    root.querySelectorAll(".kc-chart[data-chart='bar']").forEach(function (el) {
-      var dataEl = document.getElementById(el.dataset.testid + "-data") ||
-        el.parentElement.querySelector("script[type='application/json']");
-      if (!dataEl) { return; }
-      var data = JSON.parse(dataEl.textContent);
-      var chart = echarts.getInstanceByDom(el) || echarts.init(el);
-      chart.setOption({
+  var ROLE_COLOURS = {
+    decision_maker: "#d63939", coach: "#2fb344", influencer: "#f76707",
+    technical_evaluator: "#ae3ec9", gatekeeper: "#667382", user: "#4299e1",
+    unknown: "#9aa0ac", colleague: "#206bc4"
+  };
+
+  function data(el) {
+    var source = el.dataset.source ? document.getElementById(el.dataset.source) : null;
+    source = source || document.getElementById(el.dataset.testid + "-data") ||
+      el.parentElement.querySelector("script[type='application/json']");
+    return source ? JSON.parse(source.textContent) : null;
+  }
+
+  var builders = {
+    bar: function (d) {
+      return {
         tooltip: { trigger: "axis" },
         grid: { left: 40, right: 16, top: 16, bottom: 60 },
-        xAxis: { type: "category", data: data.labels, axisLabel: { rotate: 30 } },
+        xAxis: { type: "category", data: d.labels, axisLabel: { rotate: 30 } },
         yAxis: { type: "value", minInterval: 1 },
-        series: [{ type: "bar", data: data.values, itemStyle: { color: "#206bc4" } }]
+        series: [{ type: "bar", data: d.values, itemStyle: { color: "#206bc4" } }]
+      };
+    },
+    revenue: function (d) {
+      return {
+        tooltip: { trigger: "axis" },
+        legend: { top: 0, data: [d.revenue_label, d.profit_label] },
+        grid: { left: 70, right: 16, top: 36, bottom: 50 },
+        xAxis: { type: "category", data: d.labels, axisLabel: { rotate: 30 } },
+        yAxis: { type: "value" },
+        series: [
+          { name: d.revenue_label, type: "bar", data: d.revenue, itemStyle: { color: "#206bc4" } },
+          { name: d.profit_label, type: "line", data: d.profit, smooth: true, itemStyle: { color: "#2fb344" } }
+        ]
+      };
+    },
+    graph: function (d) {
+      var nodes = d.nodes.map(function (n) {
+        var key = ROLE_COLOURS[n.role] ? n.role : "unknown";
+        return {
+          id: n.id, name: n.name, value: n.title,
+          symbolSize: 18 + 6 * (n.influence || 3),
+          itemStyle: { color: ROLE_COLOURS[key], opacity: n.active ? 1 : 0.4 },
+          label: { show: true, formatter: n.name + (n.role_label ? "\n" + n.role_label : "") },
+          tooltip: { formatter: n.name + (n.title ? " · " + n.title : "") + (n.active ? "" : " · " + d.labels.left) }
+        };
       });
+      var links = d.links.map(function (l) {
+        var introduced = l.kind === "introduced";
+        return {
+          source: l.source, target: l.target,
+          lineStyle: { type: introduced ? "dashed" : "solid", color: introduced ? "#2fb344" : "#667382", width: 1.5 },
+          label: { show: false, formatter: introduced ? d.labels.introduced : d.labels.reports_to }
+        };
+      });
+      return {
+        tooltip: {},
+        series: [{
+          type: "graph", layout: "force", roam: true, draggable: true,
+          force: { repulsion: 260, edgeLength: 110 },
+          edgeSymbol: ["none", "arrow"], edgeSymbolSize: 8,
+          data: nodes, links: links
+        }]
+      };
+    }
+  };
+
+  function renderCharts(root) {
+    if (!window.echarts) { return; }
+    root.querySelectorAll(".kc-chart[data-chart]").forEach(function (el) {
+      var build = builders[el.dataset.chart];
+      var d = data(el);
+      if (!build || !d) { return; }
+      var chart = echarts.getInstanceByDom(el) || echarts.init(el);
+      chart.setOption(build(d));
+      el.dataset.rendered = "true";
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
