@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountStatus(models.TextChoices):
@@ -47,11 +48,11 @@ class BuyingRole(models.TextChoices):
 class DecisionStyle(models.TextChoices):
     """The style matrix (风格矩阵)."""
 
-    LEADER = "leader", _("Leader")
-    INFLUENCER = "influencer", _("Influencer")
-    CHECKER = "checker", _("Checker")
-    FOLLOWER = "follower", _("Follower")
-    UNKNOWN = "unknown", _("Unknown")
+    LEADER = "leader", pgettext_lazy("decision style", "Leader")
+    INFLUENCER = "influencer", pgettext_lazy("decision style", "Influencer")
+    CHECKER = "checker", pgettext_lazy("decision style", "Checker")
+    FOLLOWER = "follower", pgettext_lazy("decision style", "Follower")
+    UNKNOWN = "unknown", pgettext_lazy("decision style", "Unknown")
 
 
 class Level(models.IntegerChoices):

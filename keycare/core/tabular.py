@@ -133,7 +133,12 @@ def detect_csv_encoding(head: bytes) -> str:
         # final=False: the sample may end in the middle of a multibyte character.
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        return "gb18030"
+        # A UTF-8 file with a stray bad byte is still UTF-8 (the bad row is then reported
+        # with its number); GBK text almost never decodes as long runs of valid UTF-8.
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head, final=False)
+        bad = text.count("\ufffd")
+        good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+        return "utf-8" if good >= 20 * bad else "gb18030"
     return "utf-8"
 
 

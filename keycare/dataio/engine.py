@@ -83,9 +83,10 @@ def run_import(
                 pass
     except TabularError as exc:
         outcome.failed = True
-        outcome.message = str(exc)
+        message = tabular_message(exc, kind_cls)
+        outcome.message = message
         if exc.row:
-            outcome.add_errors([RowError(exc.row, "", str(exc))])
+            outcome.add_errors([RowError(exc.row, "", message)])
     except DatabaseError as exc:  # a constraint the row checks did not foresee
         logger.exception("import of %s failed", kind)
         outcome.failed = True
@@ -153,3 +154,42 @@ def _summary(outcome: ImportOutcome) -> str:
         )
         % counts
     )
+
+
+def tabular_message(exc: TabularError, kind_cls) -> str:
+    """The file-level problem in the user's language (tabular.py itself stays Django-free)."""
+    p = exc.params
+    if exc.code == "missing_column":
+        wanted = {c.key: c for c in kind_cls.columns}
+        names = []
+        for key in p.get("columns", []):
+            column = wanted[key]
+            chinese = next(
+                (h for h in column.headers if any("\u4e00" <= ch <= "\u9fff" for ch in h)), ""
+            )
+            names.append(f"{column.headers[0]} / {chinese}" if chinese else column.headers[0])
+        return _("Missing required column(s): %(columns)s.") % {"columns": "; ".join(names)}
+    messages = {
+        "unsupported_format": _("This file type is not supported. Upload a .csv or .xlsx file."),
+        "legacy_excel": _(
+            "Excel 97-2003 workbooks (.xls) are not supported. Save the file as .xlsx or CSV "
+            "and upload it again."
+        ),
+        "extra_cells": _("This row has values to the right of the last column header."),
+        "empty": _("The file is empty."),
+        "duplicate_column": _("The column “%(header)s” appears twice (also as “%(other)s”).")
+        % {"header": p.get("header", ""), "other": p.get("other", "")},
+        "encoding": _(
+            "This row contains characters that cannot be read as %(encoding)s. Save the file as "
+            "“CSV UTF-8” and upload it again."
+        )
+        % {"encoding": p.get("encoding", "")},
+        "csv_syntax": _(
+            "This row is not valid CSV (check for an unclosed quote or a very long cell)."
+        ),
+        "bad_xlsx": _("The file could not be opened as an Excel workbook (.xlsx)."),
+    }
+    message = messages.get(exc.code, exc.message)
+    if exc.row:
+        return _("Row %(row)d: %(message)s") % {"row": exc.row, "message": message}
+    return message

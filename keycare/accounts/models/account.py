@@ -100,6 +100,12 @@ class Account(TimeStampedModel):
         self.credit_code = (self.credit_code or "").strip().upper()
         if self.pk and self.parent_id == self.pk:
             raise ValidationError({"parent": _("An account cannot be its own parent.")})
+        if self.credit_code:
+            same = Account.objects.filter(credit_code=self.credit_code).exclude(pk=self.pk)
+            if same.exists():
+                raise ValidationError(
+                    {"credit_code": _("An account with this credit code already exists.")}
+                )
 
 
 class AccountTeamMember(models.Model):

@@ -112,7 +112,8 @@ def account_create(
         fields["owner"] = actor
     account = Account(**fields)
     account.credit_code = normalise_credit_code(account.credit_code)
-    account.full_clean()
+    # clean() reports a taken credit code on its field; the constraint is the database's guard
+    account.full_clean(validate_constraints=False)
     if not confirm_duplicate:
         similar = accounts_similar(name=account.name, credit_code=account.credit_code)
         if similar:
@@ -156,7 +157,7 @@ def account_update(
     )
     if not changed and not tags_changed:
         return account
-    account.full_clean()
+    account.full_clean(validate_constraints=False)
     if "parent" in changed:
         _validate_parent(account)
         _set_path(account)

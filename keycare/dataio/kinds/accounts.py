@@ -31,6 +31,19 @@ FIELDS = [
 ]
 
 
+class _Pending:
+    """Rows of a batch waiting to be written."""
+
+    def __init__(self):
+        self.new: list[tuple[int, Account, str]] = []
+        self.changed: list[tuple[Account, list[str], str]] = []
+        self.tags: dict[int, list[str]] = {}
+
+    def provides(self, ref: str) -> bool:
+        code = normalise_credit_code(ref)
+        return any(a.credit_code == code or a.name == ref for _row, a, _ref in self.new)
+
+
 class AccountsKind(Kind):
     name = "accounts"
     columns = [
@@ -72,53 +85,59 @@ class AccountsKind(Kind):
         result = BatchResult()
         keys = {
             normalise_credit_code(v.get("credit_code", "")) or v.get("name", "").strip()
-            for _, v in batch
+            for _row, v in batch
         }
-        keys |= {v.get("parent", "").strip() for _, v in batch}
+        keys |= {v.get("parent", "").strip() for _row, v in batch}
         self.refs.prefetch(keys)
         existing = self._existing(batch)
-        new: list[tuple[int, Account, str]] = []
-        changed: list[tuple[Account, list[str], str]] = []
-        tags: dict[int, list[str]] = {}
+        pending = _Pending()
         for row, values in batch:
+            parent_ref = values.get("parent", "").strip()
+            if parent_ref and pending.provides(parent_ref) and not result.errors:
+                # the parent is a new account a few rows up: write it first
+                self._flush(pending, result, batch)
+                pending = _Pending()
             try:
                 account, fields, parent_ref = self._row(row, values, existing)
             except RowRejected as exc:
                 result.errors += exc.errors
                 continue
             if account.pk is None:
-                new.append((row, account, parent_ref))
+                pending.new.append((row, account, parent_ref))
             elif fields:
-                changed.append((account, fields, parent_ref))
+                pending.changed.append((account, fields, parent_ref))
             else:
                 result.unchanged += 1
             if "tags" in self.header_names:
-                tags[row] = split_list(values.get("tags", ""))
-        if result.errors:
-            return result  # the import will be rolled back: skip the writes
-        created = [a for _, a, _ in new]
+                pending.tags[row] = split_list(values.get("tags", ""))
+        if not result.errors:
+            self._flush(pending, result, batch)
+        return result
+
+    def _flush(self, pending: "_Pending", result: BatchResult, batch) -> None:
+        created = [a for _row, a, _ref in pending.new]
         if created:
             bulk_create_with_history(created, Account, batch_size=500)
-            for _row, account, _ref in new:
+            for _row, account, _ref in pending.new:
                 self.refs.remember(account.pk, account.credit_code, account.name)
             self._set_paths(created)
+        changed = pending.changed
         if changed:
-            moved = [(a, a.path) for a, f, _ in changed if "parent_id" in f]
+            moved = [(a, a.path) for a, f, _ref in changed if "parent_id" in f]
             for account, _fields, _ref in changed:
                 account.version += 1
             field_names = sorted(
-                {f for _, fs, _ in changed for f in fs} | {"version", "search_text"}
+                {f for _a, fs, _ref in changed for f in fs} | {"version", "search_text"}
             )
             bulk_update_with_history(
-                [a for a, _, _ in changed], Account, field_names, batch_size=500
+                [a for a, _f, _ref in changed], Account, field_names, batch_size=500
             )
             for account, old_path in moved:
                 self._set_paths([account])
                 _move_subtree(old_path, account.path, account.depth)
-        self._apply_tags(tags, new, changed, batch)
+        self._apply_tags(pending.tags, pending.new, changed, batch)
         result.created += len(created)
         result.updated += len(changed)
-        return result
 
     def _existing(self, batch) -> dict[str, Account]:
         codes = {normalise_credit_code(v.get("credit_code", "")) for _, v in batch} - {""}
@@ -133,7 +152,7 @@ class AccountsKind(Kind):
         return found
 
     def _row(self, row: int, values: dict[str, str], existing: dict[str, Account]):
-        parsed = self.cells(
+        parsed, cell_errors = self.parse_cells(
             row,
             values,
             {
@@ -161,7 +180,7 @@ class AccountsKind(Kind):
             account = existing.get(f"code:{code}") or existing.get(f"blankcode:{name}")
         else:
             account = existing.get(f"name:{name}")
-        errors: list[RowError] = []
+        errors: list[RowError] = list(cell_errors)
         parent_ref = values.get("parent", "").strip()
         parent_id = None
         if parent_ref:
@@ -223,11 +242,7 @@ class AccountsKind(Kind):
             fields = self.differs(account, data)
         if account.pk is None or fields:
             try:
-                account.full_clean(
-                    exclude=["parent", "owner", "search_text", "path"],
-                    validate_unique=False,
-                    validate_constraints=False,
-                )
+                account.clean_fields(exclude=["parent", "owner", "search_text", "path"])
             except ValidationError as exc:
                 raise self.model_errors(row, exc) from None
             account.search_text = search_text(account.name, account.short_name, account.name_en)

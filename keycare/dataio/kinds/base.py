@@ -55,7 +55,17 @@ class Kind:
     def cells(
         self, row_number: int, values: dict[str, str], parsers: dict[str, Callable[[str], Any]]
     ) -> dict[str, Any]:
-        """Parse every cell, collecting all of the row's errors before rejecting it."""
+        """Parse every cell, rejecting the row with all of its cell errors."""
+        parsed, errors = self.parse_cells(row_number, values, parsers)
+        if errors:
+            raise RowRejected(errors)
+        return parsed
+
+    def parse_cells(
+        self, row_number: int, values: dict[str, str], parsers: dict[str, Callable[[str], Any]]
+    ) -> tuple[dict[str, Any], list[RowError]]:
+        """Parse every cell; return the values (None where a cell failed) and the errors, so
+        the caller can add its own checks and report everything wrong with the row at once."""
         parsed: dict[str, Any] = {}
         errors: list[RowError] = []
         for key, parser in parsers.items():
@@ -63,14 +73,13 @@ class Kind:
             try:
                 parsed[key] = parser(text)
             except CellError as exc:
+                parsed[key] = None
                 errors.append(RowError(row_number, self.header(key), str(exc)))
         for column in self.columns:
             missing = column.required and not values.get(column.key, "").strip()
             if missing and not any(e.column == self.header(column.key) for e in errors):
                 errors.append(RowError(row_number, self.header(column.key), _required()))
-        if errors:
-            raise RowRejected(errors)
-        return parsed
+        return parsed, errors
 
     def model_errors(
         self, row_number: int, exc: ValidationError, field_to_column: dict[str, str] | None = None

@@ -84,7 +84,7 @@ class ContactsKind(Kind):
         return result
 
     def _row(self, row, values, existing):
-        parsed = self.cells(
+        parsed, cell_errors = self.parse_cells(
             row,
             values,
             {
@@ -100,11 +100,12 @@ class ContactsKind(Kind):
         if account_id is None:
             raise RowRejected(
                 [
+                    *cell_errors,
                     RowError(
                         row,
                         self.header("account"),
                         _("No account “%(ref)s” (by credit code or name).") % {"ref": ref},
-                    )
+                    ),
                 ]
             )
         name = values["name"].strip()
@@ -138,16 +139,23 @@ class ContactsKind(Kind):
             fields = list(data)
         else:
             fields = self.differs(contact, data)
+        errors = list(cell_errors)
         if contact.pk is None or fields:
             try:
                 contact.full_clean(
-                    exclude=["account", "search_text"],
+                    exclude=[
+                        "account",
+                        "search_text",
+                        *[k for k, v in parsed.items() if v is None],
+                    ],
                     validate_unique=False,
                     validate_constraints=False,
                 )
             except ValidationError as exc:
-                raise self.model_errors(row, exc) from None
+                errors += self.model_errors(row, exc).errors
             contact.search_text = search_text(contact.name)
+        if errors:
+            raise RowRejected(errors)
         return contact, fields, account_id
 
     def finish(self):

@@ -150,7 +150,7 @@ class OrdersKind(Kind):
         return result
 
     def _row(self, row: int, values: dict[str, str]) -> dict:
-        parsed = self.cells(
+        parsed, errors = self.parse_cells(
             row,
             values,
             {
@@ -164,7 +164,6 @@ class OrdersKind(Kind):
                 "line_type": lambda t: parse_choice(t, self.type_table, OrderLineType),
             },
         )
-        errors: list[RowError] = []
         number = values["number"].strip()
         account_id = self.accounts.get(values["account"])
         if account_id is None:
@@ -187,13 +186,14 @@ class OrdersKind(Kind):
                     _("No product with the code “%(code)s”.") % {"code": code},
                 )
             )
-        if not code and line_type in (OrderLineType.PRODUCT,):
+        line_type_bad = any(e.column == self.header("line_type") for e in errors)
+        if not code and line_type == OrderLineType.PRODUCT and not line_type_bad:
             errors.append(
                 RowError(
                     row, self.header("product_code"), _("A product line needs a product code.")
                 )
             )
-        quantity = parsed["quantity"]
+        quantity = parsed.get("quantity")
         if quantity is not None and quantity == 0:
             errors.append(RowError(row, self.header("quantity"), _("The quantity cannot be zero.")))
         list_price = parsed.get("list_price")
@@ -207,7 +207,11 @@ class OrdersKind(Kind):
                 if quantity
                 else list_price
             )
-        if net_price is None:
+        if (
+            net_price is None
+            and parsed.get("net_price") is None
+            and not any(e.column == self.header("net_price") for e in errors)
+        ):
             errors.append(
                 RowError(row, self.header("net_price"), _("Give a net price or a list price."))
             )
@@ -220,7 +224,7 @@ class OrdersKind(Kind):
                 )
             )
         recent = self.recent.get(number)
-        if recent is not None and parsed["line_number"] in recent:
+        if recent is not None and parsed.get("line_number") in recent:
             errors.append(
                 RowError(
                     row,
