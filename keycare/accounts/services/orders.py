@@ -12,24 +12,20 @@ from django.utils.translation import gettext as _
 from keycare.core.services import require_permission
 from keycare.users.models import User
 
+from ..calculations import line_amounts
 from ..choices import OrderLineType
 from ..models import Account, Order, OrderLine
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
-NEGATIVE_TYPES = {OrderLineType.REBATE, OrderLineType.CREDIT_NOTE}
 
 
 def order_line_amounts(line: OrderLine) -> None:
-    """Line totals from unit figures. Rebates and credit notes are negative lines."""
-    if line.line_type in NEGATIVE_TYPES and line.net_price > 0 and line.quantity > 0:
-        line.net_price = -line.net_price
-        line.list_price = -abs(line.list_price)
-    qty = line.quantity
-    line.list_amount = (qty * line.list_price).quantize(CENT)
-    line.net_amount = (qty * line.net_price).quantize(CENT)
-    line.cost_amount = (qty * (line.unit_cost or ZERO)).quantize(CENT)
-    line.discount_amount = (line.list_amount - line.net_amount).quantize(CENT)
+    """Fill the line's totals from its unit figures (see calculations.line_amounts)."""
+    for field, value in line_amounts(
+        line_type=line.line_type, quantity=line.quantity, list_price=line.list_price,
+        net_price=line.net_price, unit_cost=line.unit_cost,
+    ).items():  # fmt: skip
+        setattr(line, field, value)
 
 
 def validate_line(line: OrderLine) -> None:

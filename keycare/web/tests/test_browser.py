@@ -55,3 +55,35 @@ def test_account_search_updates_the_table_through_htmx(live_server, page: Page):
     expect(table).not_to_contain_text("远东钢铁有限公司")
     expect(table).to_contain_text("华鑫汽车有限公司")
     expect(page).to_have_url(re.compile(r"q=%E5%8D%8E%E9%91%AB|q=华鑫"))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_account_360_page_renders_the_relationship_map(live_server, page: Page):
+    from keycare.accounts.tests.factories import AccountFactory, ContactFactory
+    from keycare.users.models import User
+
+    demo_users_ensure()
+    kam = User.objects.get(username="kam")
+    group = AccountFactory(owner=kam, name="华鑫汽车集团有限公司")
+    AccountFactory(owner=kam, name="华鑫汽车（苏州）有限公司", parent=group)
+    boss = ContactFactory(account=group, name="张总", buying_role="decision_maker", decision_style="leader")
+    coach = ContactFactory(account=group, name="李工", buying_role="coach", reports_to=boss)
+    ContactFactory(account=group, name="王经理", reports_to=boss, introduced_by_contact=coach)
+
+    page.goto(f"{live_server.url}/login/?next=/accounts/{group.pk}/")
+    page.fill("#id_username", "kam")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("account-name")).to_have_text("华鑫汽车集团有限公司")
+    expect(page.get_by_test_id("branches")).to_contain_text("华鑫汽车（苏州）有限公司")
+    graph = page.get_by_test_id("relationship-map")
+    expect(graph).to_have_attribute("data-rendered", "true")
+    expect(graph.locator("canvas")).to_have_count(1)
+    # the chart holds the three people and the two reports-to plus one introduced-by edges
+    option = page.evaluate(
+        "() => { const o = echarts.getInstanceByDom(document.querySelector("
+        "'[data-testid=relationship-map]')).getOption().series[0];"
+        " return [o.data.map(n => n.name).sort(), o.links.length]; }"
+    )
+    assert option == [["张总", "李工", "王经理"], 3]
