@@ -278,49 +278,46 @@ def test_account_change_matrix(api, world, role, expected):
             assert (account.notes, account.version) == ("", 1)
 
 
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("admin_user", 201),
-        ("executive", 403),
-        ("service_manager", 403),
-        ("kam", 201),
-        ("engineer", 403),
-        ("portal_user", 403),
-    ],
-)
-def test_account_create_per_role(api, world, role, expected):
-    response = api(role).post(
-        "/api/v1/accounts/", {"name": "全新客户有限公司", "confirm_duplicate": True}, format="json"
-    )
-    assert response.status_code == expected
-    created = Account.objects.filter(name="全新客户有限公司")
-    if expected == 201:
-        assert created.get().pk == response.json()["id"]
-    else:
-        assert response.json()["extra"] == {"code": "permission_denied"}
-        assert not created.exists()
-    assert Account.objects.count() == (4 if expected == 201 else 3)
+def test_account_create_per_role(api, world):
+    statuses = {}
+    for role in ROLES:
+        response = api(role).post(
+            "/api/v1/accounts/",
+            {"name": f"新客户-{role}", "confirm_duplicate": True},
+            format="json",
+        )
+        statuses[role] = response.status_code
+        if response.status_code == 403:
+            assert response.json()["extra"] == {"code": "permission_denied"}
+    assert statuses == {
+        "admin_user": 201,
+        "executive": 403,
+        "service_manager": 403,
+        "kam": 201,
+        "engineer": 403,
+        "portal_user": 403,
+    }
+    created = Account.objects.filter(name__startswith="新客户-").order_by("name")
+    assert list(created.values_list("name", flat=True)) == ["新客户-admin_user", "新客户-kam"]
+    assert Account.objects.count() == 5
 
 
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("admin_user", 204),
-        ("executive", 403),
-        ("service_manager", 403),
-        ("kam", 403),
-        ("engineer", 403),
-        ("portal_user", 404),
-    ],
-)
-def test_account_delete_is_for_administrators_only(api, kam, engineer, role, expected):
+def test_account_delete_is_for_administrators_only(api, kam, engineer):
     # no equipment, orders or branches, so only the permission can stop the delete
     account = AccountFactory(owner=kam, name="待删除客户有限公司")
     AccountTeamMemberFactory(account=account, user=engineer)
-    response = api(role).delete(f"/api/v1/accounts/{account.pk}/")
-    assert response.status_code == expected
-    assert Account.objects.filter(pk=account.pk).exists() is (expected != 204)
+    statuses = {}
+    for role in [*ROLES[1:], "admin_user"]:  # the administrator last: the account is gone then
+        statuses[role] = api(role).delete(f"/api/v1/accounts/{account.pk}/").status_code
+        assert Account.objects.filter(pk=account.pk).exists() is (role != "admin_user")
+    assert statuses == {
+        "executive": 403,
+        "service_manager": 403,
+        "kam": 403,  # even the owner
+        "engineer": 403,
+        "portal_user": 404,
+        "admin_user": 204,
+    }
 
 
 # --- contacts --------------------------------------------------------------------------------
@@ -379,32 +376,34 @@ def test_contact_change_matrix(api, world, role, expected):
             assert (contact.title, contact.version) == ("设备部部长", 1)
 
 
-@pytest.mark.parametrize(
-    ("role", "account_key", "expected"),
-    [
-        ("admin_user", "other", 201),
-        ("kam", "own", 201),
-        ("kam", "team", 201),
-        ("kam", "other", 400),  # not a visible account: a field error
-        ("executive", "own", 403),
-        ("engineer", "team", 403),
-        ("portal_user", "own", 403),
-    ],
-)
-def test_contact_create_per_role(api, world, role, account_key, expected):
-    response = api(role).post(
-        "/api/v1/contacts/",
-        {"account": world.accounts[account_key].pk, "name": "孙新人"},
-        format="json",
-    )
-    assert response.status_code == expected
-    created = Contact.objects.filter(name="孙新人")
-    if expected == 201:
-        assert created.get().account == world.accounts[account_key]
-    else:
-        assert not created.exists()
-        if expected == 400:
+def test_contact_create_per_role(api, world):
+    expected = {
+        ("admin_user", "other"): 201,
+        ("kam", "own"): 201,
+        ("kam", "team"): 201,
+        ("kam", "other"): 400,  # not a visible account: a field error
+        ("executive", "own"): 403,
+        ("service_manager", "own"): 403,
+        ("engineer", "team"): 403,
+        ("portal_user", "own"): 403,
+    }
+    statuses = {}
+    for role, account_key in expected:
+        response = api(role).post(
+            "/api/v1/contacts/",
+            {"account": world.accounts[account_key].pk, "name": f"新人-{role}-{account_key}"},
+            format="json",
+        )
+        statuses[role, account_key] = response.status_code
+        if response.status_code == 400:
             assert list(response.json()["extra"]["fields"]) == ["account"]
+    assert statuses == expected
+    created = Contact.objects.filter(name__startswith="新人-").order_by("name")
+    assert [(c.name, c.account) for c in created] == [
+        ("新人-admin_user-other", world.accounts["other"]),
+        ("新人-kam-own", world.accounts["own"]),
+        ("新人-kam-team", world.accounts["team"]),
+    ]
 
 
 @pytest.mark.usefixtures("with_personal")
@@ -631,67 +630,74 @@ def test_equipment_change_matrix(api, world, role, expected):
             assert (unit.site, unit.version) == ("", 1)
 
 
-@pytest.mark.parametrize(
-    ("role", "account_key", "expected"),
-    [
-        ("admin_user", "other", 201),
-        ("kam", "own", 201),
-        ("kam", "other", 400),  # not a visible account: a field error
-        ("executive", "own", 403),
-        ("service_manager", "own", 403),
-        ("engineer", "team", 403),
-        ("portal_user", "own", 403),
-    ],
-)
-def test_equipment_create_per_role(api, world, product, role, account_key, expected):
-    response = api(role).post(
-        "/api/v1/equipment/",
-        {
-            "serial_number": "SN-NEW",
-            "product": product.pk,
-            "account": world.accounts[account_key].pk,
-        },
-        format="json",
-    )
-    assert response.status_code == expected
-    created = Equipment.objects.filter(serial_number="SN-NEW")
-    if expected == 201:
-        assert created.get().account == world.accounts[account_key]
-    else:
-        assert not created.exists()
+def test_equipment_create_per_role(api, world, product):
+    expected = {
+        ("admin_user", "other"): 201,
+        ("kam", "own"): 201,
+        ("kam", "team"): 201,
+        ("kam", "other"): 400,  # not a visible account: a field error
+        ("executive", "own"): 403,
+        ("service_manager", "own"): 403,
+        ("engineer", "team"): 403,
+        ("portal_user", "own"): 403,
+    }
+    statuses = {}
+    for role, account_key in expected:
+        response = api(role).post(
+            "/api/v1/equipment/",
+            {
+                "serial_number": f"SN-{role}-{account_key}",
+                "product": product.pk,
+                "account": world.accounts[account_key].pk,
+            },
+            format="json",
+        )
+        statuses[role, account_key] = response.status_code
+        if response.status_code == 400:
+            assert list(response.json()["extra"]["fields"]) == ["account"]
+    assert statuses == expected
+    created = Equipment.objects.order_by("serial_number")
+    assert [(e.serial_number, e.account) for e in created] == [
+        ("SN-admin_user-other", world.accounts["other"]),
+        ("SN-kam-own", world.accounts["own"]),
+        ("SN-kam-team", world.accounts["team"]),
+    ]
 
 
 @pytest.mark.usefixtures("with_equipment")
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("admin_user", 400),  # by design: equipment is decommissioned, never deleted
-        ("executive", 403),
-        ("service_manager", 403),
-        ("kam", 403),
-        ("engineer", 403),
-        ("portal_user", 403),
-    ],
-)
-def test_equipment_is_never_deleted(api, world, role, expected):
-    unit = world.equipment["team"] if role == "engineer" else world.equipment["own"]
-    response = api(role).delete(f"/api/v1/equipment/{unit.pk}/")
-    assert response.status_code == expected
-    if expected == 400:
-        assert response.json() == {
-            "message": "The request is not valid. See the field errors.",
-            "extra": {
-                "code": "invalid",
-                "fields": {
-                    "non_field_errors": [
-                        "Equipment is not deleted; set its status to decommissioned."
-                    ]
+def test_equipment_is_never_deleted(api, world):
+    statuses = {}
+    for role in ROLES:
+        unit = world.equipment["team" if role == "engineer" else "own"]
+        response = api(role).delete(f"/api/v1/equipment/{unit.pk}/")
+        statuses[role] = response.status_code
+        if role == "admin_user":
+            # by design: equipment is decommissioned, never deleted
+            assert response.json() == {
+                "message": "The request is not valid. See the field errors.",
+                "extra": {
+                    "code": "invalid",
+                    "fields": {
+                        "non_field_errors": [
+                            "Equipment is not deleted; set its status to decommissioned."
+                        ]
+                    },
                 },
-            },
-        }
-    unit.refresh_from_db()
-    assert (unit.status, unit.version) == (EquipmentStatus.OPERATING, 1)
-    assert Equipment.objects.count() == 3
+            }
+    assert statuses == {
+        "admin_user": 400,
+        "executive": 403,
+        "service_manager": 403,
+        "kam": 403,  # even on the account the KAM owns
+        "engineer": 403,
+        "portal_user": 403,
+    }
+    units = Equipment.objects.order_by("serial_number")
+    assert [(u.serial_number, u.status, u.version) for u in units] == [
+        ("SN-other", EquipmentStatus.OPERATING, 1),
+        ("SN-own", EquipmentStatus.OPERATING, 1),
+        ("SN-team", EquipmentStatus.OPERATING, 1),
+    ]
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -796,30 +802,39 @@ def test_everyone_reads_products_but_cost_needs_order_access(api, product, role,
             assert "standard_cost" not in row
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_only_administrators_write_products(api, product, role):
-    client = api(role)
-    created = client.post(
-        "/api/v1/products/",
-        {"code": "P-NEW", "name": "新型加工中心", "list_price": "5000.00"},
-        format="json",
-    )
-    changed = client.patch(
-        f"/api/v1/products/{product.pk}/", {"list_price": "12000.00"}, format="json"
-    )
+def test_only_administrators_write_products(api, product):
+    statuses = {}
+    for role in ROLES:
+        client = api(role)
+        statuses[role] = (
+            client.post(
+                "/api/v1/products/",
+                {"code": f"P-{role}", "name": "新型加工中心", "list_price": "5000.00"},
+                format="json",
+            ).status_code,
+            client.patch(
+                f"/api/v1/products/{product.pk}/",
+                {"list_price": "12000.00" if role == "admin_user" else "1.00"},
+                format="json",
+            ).status_code,
+            # nobody deletes products: administrators are told to deactivate them instead
+            client.delete(f"/api/v1/products/{product.pk}/").status_code,
+        )
+    assert statuses == {
+        "admin_user": (201, 200, 400),
+        "executive": (403, 403, 403),
+        "service_manager": (403, 403, 403),
+        "kam": (403, 403, 403),
+        "engineer": (403, 403, 403),
+        "portal_user": (403, 403, 403),
+    }
+    assert list(Product.objects.order_by("code").values_list("code", flat=True)) == [
+        "P-COST",
+        "P-admin_user",
+    ]
     product.refresh_from_db()
-    if role == "admin_user":
-        assert (created.status_code, changed.status_code) == (201, 200)
-        assert Product.objects.filter(code="P-NEW").exists()
-        assert product.list_price == Decimal("12000.00")
-    else:
-        assert (created.status_code, changed.status_code) == (403, 403)
-        assert not Product.objects.filter(code="P-NEW").exists()
-        assert product.list_price == Decimal("10000.00")
-    deleted = client.delete(f"/api/v1/products/{product.pk}/")
-    # nobody deletes products: administrators are told to deactivate them
-    assert deleted.status_code == (400 if role == "admin_user" else 403)
-    assert Product.objects.filter(pk=product.pk, is_active=True).exists()
+    # the administrator's price (the first write); nobody else's
+    assert (product.list_price, product.is_active) == (Decimal("12000.00"), True)
 
 
 # --- query counts ----------------------------------------------------------------------------

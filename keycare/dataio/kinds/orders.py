@@ -90,11 +90,11 @@ class OrdersKind(Kind):
         super().__init__(**kwargs)
         self.accounts = AccountRefs()
         self.products = ProductRefs()
-        self.orders: dict[str, tuple[int, int, object]] = {}  # number -> (id, account, date)
+        # number -> (id, account, date) of recently seen orders; older ones are looked up again
+        self.orders: OrderedDict[str, tuple[int, int, object]] = OrderedDict()
         # Line keys of recently seen orders: catches a repeated line in an ERP export (which
         # lists an order's lines together) without keeping every key of a huge file in memory.
         self.recent: OrderedDict[str, dict[int, int]] = OrderedDict()
-        self.touched: set[int] = set()
         self.type_table = choice_lookup(OrderLineType)
 
     def process(self, batch):
@@ -145,6 +145,7 @@ class OrdersKind(Kind):
             )
         }
         create, update = [], []
+        touched: set[int] = set()
         for p in parsed_rows:
             order_id = self.orders[p["number"]][0]
             values = tuple(p["line"][f] for f in LINE_FIELDS)
@@ -156,12 +157,17 @@ class OrdersKind(Kind):
             else:
                 result.unchanged += 1
                 continue
-            self.touched.add(order_id)
+            touched.add(order_id)
         if create:
             _insert_lines(create)
         if update:
             OrderLine.objects.bulk_update(update, LINE_FIELDS, batch_size=1000)
-        self.touched |= {o.pk for o in fix}
+        touched |= {o.pk for o in fix}
+        # totals of the orders this batch touched, set-based (an order split across two
+        # batches is simply summed again)
+        order_totals_refresh(order_ids=touched)
+        while len(self.orders) > RECENT_ORDERS:
+            self.orders.popitem(last=False)
         result.created, result.updated = len(create), len(update)
         return result
 
@@ -287,7 +293,7 @@ class OrdersKind(Kind):
         }
 
     def finish(self):
-        return order_totals_refresh(order_ids=self.touched)
+        return 0  # totals are refreshed batch by batch
 
     def export_rows(self, queryset):
         lines = OrderLine.objects.filter(order__in=queryset.values("pk")).select_related(
