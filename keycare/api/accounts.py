@@ -2,9 +2,10 @@
 products, equipment and orders."""
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from keycare.accounts import selectors, services
@@ -218,6 +219,19 @@ class ContactInputSerializer(serializers.Serializer):
             self.fields["introduced_by_contact"].queryset = visible
 
 
+class MembershipSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    buying_role = serializers.ChoiceField(choices=BuyingRole.choices)
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["account"].queryset = Account.objects.restrict(request.user, "view")
+
+
 class PersonalDetailsSerializer(serializers.ModelSerializer):
     important_dates = serializers.SerializerMethodField()
 
@@ -296,7 +310,43 @@ class ContactViewSet(ScopedViewSet):
         )
         return Response(status=204)
 
-    scoped_action_map = {"personal_details": "view", "erase_personal_details": "view"}
+    @extend_schema(request=MembershipSerializer, responses=MembershipSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="memberships")
+    def memberships(self, request, pk=None):
+        """The other accounts this person belongs to, with their buying role there. POST adds
+        one (or changes the role), DELETE with `?account=<id>` removes one."""
+        contact = self.get_object()
+        if request.method == "POST":
+            data = MembershipSerializer(data=request.data, context=self.get_serializer_context())
+            data.is_valid(raise_exception=True)
+            services.contact_membership_set(
+                actor=request.user, contact=contact, **data.validated_data
+            )
+        links = contact.memberships.select_related("account").filter(
+            account__in=Account.objects.restrict(request.user, "view")
+        )
+        return Response(MembershipSerializer(links, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("account", int, required=True)], responses={204: None}
+    )
+    @memberships.mapping.delete
+    def remove_membership(self, request, pk=None):
+        contact = self.get_object()
+        link = contact.memberships.filter(
+            account_id=request.query_params.get("account") or 0
+        ).first()
+        if link is None:
+            raise NotFound()
+        services.contact_membership_remove(actor=request.user, link=link)
+        return Response(status=204)
+
+    scoped_action_map = {
+        "personal_details": "view",
+        "erase_personal_details": "view",
+        "memberships": "view",
+        "remove_membership": "view",
+    }
 
 
 # --- products ----------------------------------------------------------------------------------

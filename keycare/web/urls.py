@@ -23,6 +23,11 @@ urlpatterns = [
     path("contacts/<int:pk>/", accounts.ContactDetailView.as_view(), name="contact_detail"),
     path("contacts/<int:pk>/edit/", accounts.ContactFormView.as_view(), name="contact_edit"),
     path(
+        "contacts/<int:pk>/memberships/",
+        accounts.ContactMembershipView.as_view(),
+        name="contact_membership",
+    ),
+    path(
         "contacts/<int:pk>/personal/",
         accounts.PersonalDetailsFormView.as_view(),
         name="contact_personal",

@@ -195,3 +195,29 @@ def test_token_endpoint_is_locked_after_repeated_failures(kam, settings):
     assert locked.status_code == 429
     assert locked.json()["extra"]["code"] == "locked_out"
     assert not Token.objects.filter(user=kam).exists()
+
+
+def test_contact_memberships_in_other_accounts(client_for, kam, other_kam):
+    from keycare.accounts.models import ContactAccount
+    from keycare.accounts.tests.factories import ContactFactory
+
+    group = AccountFactory(owner=kam, name="集团")
+    branch = AccountFactory(owner=kam, name="分公司", parent=group)
+    hidden = AccountFactory(owner=other_kam, name="别家")
+    contact = ContactFactory(account=branch, name="赵总")
+    client = client_for(kam)
+    url = f"/api/v1/contacts/{contact.pk}/memberships/"
+    added = client.post(url, {"account": group.pk, "buying_role": "decision_maker"}, format="json")
+    assert added.status_code == 200
+    assert added.json() == [
+        {"account": group.pk, "account_name": "集团", "buying_role": "decision_maker", "title": ""}
+    ]
+    denied = client.post(url, {"account": hidden.pk, "buying_role": "user"}, format="json")
+    assert denied.status_code == 400 and "account" in denied.json()["extra"]["fields"]
+    # the contact now also shows among the group's people, with the role held there
+    from keycare.accounts.selectors import account_contacts
+
+    people = account_contacts(actor=kam, account=group)
+    assert [(c.name, c.role_here) for c in people] == [("赵总", "decision_maker")]
+    assert client.delete(f"{url}?account={group.pk}").status_code == 204
+    assert not ContactAccount.objects.exists()

@@ -67,7 +67,9 @@ def test_account_360_page_renders_the_relationship_map(live_server, page: Page):
     kam = User.objects.get(username="kam")
     group = AccountFactory(owner=kam, name="华鑫汽车集团有限公司")
     AccountFactory(owner=kam, name="华鑫汽车（苏州）有限公司", parent=group)
-    boss = ContactFactory(account=group, name="张总", buying_role="decision_maker", decision_style="leader")
+    boss = ContactFactory(
+        account=group, name="张总", buying_role="decision_maker", decision_style="leader"
+    )
     coach = ContactFactory(account=group, name="李工", buying_role="coach", reports_to=boss)
     ContactFactory(account=group, name="王经理", reports_to=boss, introduced_by_contact=coach)
 

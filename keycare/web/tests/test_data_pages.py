@@ -31,7 +31,9 @@ def test_import_dry_run_then_real(client, admin_user, upload):
     client.force_login(admin_user)
     response = upload(dry_run=True)
     job = ImportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("web:import_job", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "web:import_job", args=[job.pk]
+    )
     assert (job.status, job.created, job.encoding) == ("checked", 1, "gb18030")
     assert Account.objects.count() == 0
     page = client.get(response["Location"]).content.decode()
@@ -105,3 +107,19 @@ def test_account_edit_with_a_stale_version_is_refused(client, kam):
     assert "Someone else changed this record" in stale.content.decode()
     account.refresh_from_db()
     assert account.name == "甲"
+
+
+def test_contact_can_be_added_to_another_account_of_the_group(client, kam):
+    from keycare.accounts.tests.factories import ContactFactory
+
+    group = AccountFactory(owner=kam, name="集团")
+    branch = AccountFactory(owner=kam, name="分公司", parent=group)
+    contact = ContactFactory(account=branch, name="赵总")
+    client.force_login(kam)
+    page = client.get(reverse("web:contact_detail", args=[contact.pk]))
+    assert [a.name for a in page.context["group_accounts"]] == ["集团"]
+    client.post(reverse("web:contact_membership", args=[contact.pk]),
+                {"account": group.pk, "buying_role": "decision_maker"})  # fmt: skip
+    assert [(m.account.name, m.buying_role) for m in contact.memberships.all()] == [("集团", "decision_maker")]
+    client.post(reverse("web:contact_membership", args=[contact.pk]), {"account": group.pk, "action": "remove"})
+    assert not contact.memberships.exists()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keycare.accounts import selectors, services
+from keycare.accounts.choices import BuyingRole
 from keycare.accounts.filters import (
     AccountFilterSet,
     ContactFilterSet,
@@ -224,8 +225,17 @@ class ContactDetailView(PageView):
         log = None
         if actor.has_role("administrator"):
             log = list(selectors.personal_data_log(actor=actor, contact=contact)[:20])
+        group_root = f"/{contact.account.path.split('/')[1]}/"
+        linked = {link.account_id for link in contact.memberships.all()} | {contact.account_id}
+        group_accounts = [
+            a
+            for a in selectors.account_list(actor=actor).filter(path__startswith=group_root)
+            if a.pk not in linked
+        ]
         return {
             "contact": contact,
+            "group_accounts": group_accounts,
+            "buying_roles": BuyingRole.choices,
             "personal": personal,
             "may_see_personal": may_see,
             "access_log": log,
@@ -371,6 +381,37 @@ class PersonalDetailsFormView(PageView):
             {"form": form, "date_form": ImportantDateForm(), "contact": contact, "dates": dates},
             status=400,
         )
+
+
+class ContactMembershipView(PageView):
+    """Add a contact to another account of the group (or change their role there), or remove
+    them from it."""
+
+    def post(self, request, pk):
+        contact = _get_or_404(selectors.contact_get, actor=request.user, pk=pk)
+        account = (
+            selectors.account_list(actor=request.user)
+            .filter(pk=request.POST.get("account") or 0)
+            .first()
+        )
+        if account is None:
+            raise Http404
+        try:
+            if request.POST.get("action") == "remove":
+                link = contact.memberships.filter(account=account).first()
+                if link is not None:
+                    services.contact_membership_remove(actor=request.user, link=link)
+            else:
+                services.contact_membership_set(
+                    actor=request.user, contact=contact, account=account,
+                    buying_role=request.POST.get("buying_role", "unknown"),
+                )  # fmt: skip
+            messages.success(request, _("Contact saved."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDeniedError as exc:
+            messages.error(request, exc.message)
+        return redirect("web:contact_detail", pk=contact.pk)
 
 
 # --- orders ------------------------------------------------------------------------------------
