@@ -215,7 +215,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, opted into now
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from keycare.users.models import User
 
 
 class AccountForm(forms.ModelForm):
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
     )
