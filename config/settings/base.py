@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "keycare.core",
     "keycare.users",
     "keycare.accounts",
+    "keycare.service",
     "keycare.dataio",
     "keycare.demo",
     # KeyCare interfaces

@@ -1,0 +1,345 @@
+import datetime as dt
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from keycare.core.scoping import RestrictedQuerySet
+
+from .calculations import WorkingCalendar, parse_intervals
+from .choices import (
+    CalendarDayKind,
+    Channel,
+    Coverage,
+    Priority,
+    RootCause,
+    SlaState,
+    TicketEventKind,
+    TicketStatus,
+    TicketType,
+)
+
+STANDARD_HOURS = {str(d): [["08:30", "12:00"], ["13:30", "17:30"]] for d in range(5)}
+
+
+def _validate_hours(value) -> None:
+    try:
+        for weekday, intervals in (value or {}).items():
+            if int(weekday) not in range(7):
+                raise ValueError
+            parse_intervals(intervals)
+        WorkingCalendar(
+            tz=ZoneInfo("UTC"), weekly={int(k): parse_intervals(v) for k, v in value.items()}
+        )
+    except Exception:
+        raise ValidationError(
+            _(
+                'Working hours are {"0": [["08:30", "12:00"], ["13:30", "17:30"]], …} with weekdays 0 (Monday) to 6 and intervals in order.'
+            )
+        ) from None
+
+
+class BusinessCalendar(models.Model):
+    """Working hours, holidays and extra working days (工作日历)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=60, default="Asia/Shanghai")
+    weekly_hours = models.JSONField(_("working hours"), default=dict, validators=[_validate_hours])
+    is_default = models.BooleanField(_("default calendar"), default=False)
+    covered_from = models.PositiveSmallIntegerField(
+        _("holidays known from year"), null=True, blank=True
+    )
+    covered_to = models.PositiveSmallIntegerField(
+        _("holidays known to year"), null=True, blank=True
+    )
+
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_calendar",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.time_zone not in available_timezones():
+            raise ValidationError({"time_zone": _("Unknown time zone.")})
+        if self.covered_from and self.covered_to and self.covered_to < self.covered_from:
+            raise ValidationError({"covered_to": _("The last year comes before the first.")})
+
+    def working_calendar(self, days=None) -> WorkingCalendar:
+        """The pure calendar for the SLA arithmetic. `days` may be passed pre-loaded."""
+        days = list(self.days.all()) if days is None else days
+        weekly = {int(k): parse_intervals(v) for k, v in (self.weekly_hours or {}).items()}
+        first_weekday = next(iter(sorted(weekly.items())), (0, ()))[1]
+        holidays = frozenset(d.date for d in days if d.kind == CalendarDayKind.HOLIDAY)
+        workdays = {
+            d.date: parse_intervals(d.intervals) if d.intervals else first_weekday
+            for d in days if d.kind == CalendarDayKind.WORKDAY
+        }  # fmt: skip
+        covered = None
+        if self.covered_from and self.covered_to:
+            covered = frozenset(range(self.covered_from, self.covered_to + 1))
+        return WorkingCalendar(
+            tz=ZoneInfo(self.time_zone), weekly=weekly, holidays=holidays, workdays=workdays,
+            covered_years=covered,
+        )  # fmt: skip
+
+
+class CalendarDay(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    intervals = models.JSONField(_("working hours"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class AccountCalendar(models.Model):
+    """An account served on its own hours (a customer plant's calendar)."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, related_name="service_calendar"
+    )
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("account calendar")
+        verbose_name_plural = _("account calendars")
+
+
+class SlaPolicy(models.Model):
+    """Targets per priority, chosen by the account's tier and type; the floor policy covers
+    every account no other policy matches (抓大放小 is not allowed)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    tier = models.CharField(_("tier"), max_length=20, blank=True, help_text=_("Empty: any tier."))
+    account_type = models.CharField(
+        _("account type"), max_length=20, blank=True, help_text=_("Empty: any type.")
+    )
+    is_floor = models.BooleanField(_("floor policy"), default=False)
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True, on_delete=models.PROTECT,
+        help_text=_("Empty: the account's own calendar, or the default one."),
+    )  # fmt: skip
+    at_risk_ratio = models.DecimalField(
+        _("at risk from"), max_digits=3, decimal_places=2, default=0.8
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["is_floor", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_floor"], condition=models.Q(is_floor=True), name="one_floor_policy"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaTarget(models.Model):
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    first_response_minutes = models.PositiveIntegerField(_("first response (working minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (working minutes)"))
+
+    class Meta:
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        ordering = ["priority"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "priority"], name="sla_target_unique")
+        ]
+
+    def clean(self) -> None:
+        if self.resolution_minutes < self.first_response_minutes:
+            raise ValidationError(
+                {"resolution_minutes": _("Resolution cannot come before the first response.")}
+            )
+
+    @property
+    def first_response(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.first_response_minutes)
+
+    @property
+    def resolution(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.resolution_minutes)
+
+
+class Ticket(models.Model):
+    """A service ticket / work order (服务工单)."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )  # fmt: skip
+    equipment = models.ForeignKey(
+        "accounts.Equipment", verbose_name=_("equipment"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )  # fmt: skip
+    ticket_type = models.CharField(
+        _("type"), max_length=20, choices=TicketType.choices, default=TicketType.REPAIR
+    )
+    priority = models.CharField(
+        _("priority"), max_length=2, choices=Priority.choices, default=Priority.P3
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=TicketStatus.choices,
+        default=TicketStatus.NEW,
+        db_index=True,
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )  # fmt: skip
+    coverage = models.CharField(
+        _("coverage"), max_length=10, choices=Coverage.choices, default=Coverage.UNKNOWN
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    root_cause = models.CharField(
+        _("root cause"), max_length=20, choices=RootCause.choices, blank=True
+    )
+    sla_policy = models.ForeignKey(
+        SlaPolicy, verbose_name=_("SLA policy"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    opened_at = models.DateTimeField(_("opened at"), db_index=True)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(
+        _("resolution due"), null=True, blank=True, db_index=True
+    )
+    first_responded_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    paused_since = models.DateTimeField(_("waiting on customer since"), null=True, blank=True)
+    response_sla = models.CharField(
+        _("first response SLA"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
+    )
+    resolution_sla = models.CharField(
+        _("resolution SLA"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
+    )
+    sla_warning = models.CharField(_("SLA warning"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # fmt: skip
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "status"], name="ticket_account_status"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def sla_status(self) -> str:
+        """The worse of the two targets, for lists and the API."""
+        order = [
+            SlaState.BREACHED,
+            SlaState.AT_RISK,
+            SlaState.PAUSED,
+            SlaState.ON_TRACK,
+            SlaState.MET,
+        ]
+        states = [self.response_sla, self.resolution_sla]
+        return next(s for s in order if s in states)
+
+
+class TicketPause(models.Model):
+    """A period in which the ticket waited on the customer: the SLA clock does not run."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+
+class TicketComment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("message"))
+    is_public = models.BooleanField(_("visible to the customer"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["created_at", "id"]
+
+
+class TicketEvent(models.Model):
+    """The timeline: one row per change, written in the same transaction as the change."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=20, choices=TicketEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at"], name="ticket_event_ticket_at")]
+
+
+class TicketSequence(models.Model):
+    """Per-year counter for human-readable numbers (SR-2026-000123), incremented with F()."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

@@ -1,0 +1,83 @@
+"""Who sees and works which tickets, calendars and SLA policies."""
+
+from django.db.models import Q
+
+from keycare.accounts.models import Account
+from keycare.accounts.scopes import portal_account_ids, team_account_ids
+from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
+from keycare.users.choices import STAFF_ROLES, Role
+
+from .models import BusinessCalendar, SlaPolicy, Ticket, TicketComment, TicketEvent
+
+
+@scope_rule(Ticket)
+def ticket_scope(user, action: str) -> Q | bool:
+    """
+    view:   administrators, executives and service managers see all tickets; key account
+            managers the tickets of the accounts they see; service engineers the tickets
+            assigned to them and those of the accounts they serve; a customer contact the
+            tickets of their own account.
+    add:    everyone who sees an account (customers through the portal).
+    change: administrators and service managers; service engineers on their tickets and the
+            unassigned tickets of the accounts they serve; key account managers on their
+            accounts' tickets.
+    delete: nobody (tickets are closed, never deleted), administrators excepted.
+    """
+    if user.has_role(Role.ADMINISTRATOR):
+        return True
+    if action == "delete":
+        return False
+    if action == "add":
+        return scope_filter(Account, user, "view") is not False
+    if user.has_role(Role.SERVICE_MANAGER) or (action == "view" and user.has_role(Role.EXECUTIVE)):
+        return True
+    q = Q(pk__in=[])
+    if user.has_role(Role.KEY_ACCOUNT_MANAGER):
+        q |= Q(account__owner=user) | Q(account__in=team_account_ids(user))
+    if user.has_role(Role.SERVICE_ENGINEER):
+        served = Q(account__owner=user) | Q(account__in=team_account_ids(user))
+        if action == "view":
+            q |= Q(assignee=user) | served
+        else:
+            q |= Q(assignee=user) | (served & Q(assignee__isnull=True))
+    if user.has_role(Role.CUSTOMER_CONTACT) and action == "view":
+        q |= Q(account__in=portal_account_ids(user))
+    return q
+
+
+@scope_rule(TicketComment)
+def ticket_comment_scope(user, action: str) -> Q | bool:
+    """Replies follow their ticket; customers see only replies visible to them."""
+    verdict = scope_filter(Ticket, user, "view")
+    if verdict is False:
+        return False
+    q = Q() if verdict is True else Q(ticket__in=Ticket.objects.filter(verdict).values("pk"))
+    if not user.has_role(*STAFF_ROLES):
+        q &= Q(is_public=True)
+    return q
+
+
+@scope_rule(TicketEvent)
+def ticket_event_scope(user, action: str) -> Q | bool:
+    verdict = scope_filter(Ticket, user, "view")
+    if verdict is False or action != "view":
+        return False
+    q = Q() if verdict is True else Q(ticket__in=Ticket.objects.filter(verdict).values("pk"))
+    if not user.has_role(*STAFF_ROLES):
+        q &= ~Q(kind__in=["note", "assigned"])
+    return q
+
+
+@scope_rule(SlaPolicy)
+def sla_policy_scope(user, action: str) -> Q | bool:
+    """Staff read the policies; administrators maintain them."""
+    return user.has_role(Role.ADMINISTRATOR) or (action == "view" and user.has_role(*STAFF_ROLES))
+
+
+@scope_rule(BusinessCalendar)
+def calendar_scope(user, action: str) -> Q | bool:
+    return user.has_role(Role.ADMINISTRATOR) or (action == "view" and user.has_role(*STAFF_ROLES))
+
+
+for _model in (Ticket, TicketComment, TicketEvent, SlaPolicy, BusinessCalendar):
+    register_model_perms(_model)

@@ -1,0 +1,386 @@
+"""Writes of the service app: tickets, their workflow and the SLA engine."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from keycare.accounts.models import Account, Equipment
+from keycare.core.exceptions import ApplicationError, ConflictError
+from keycare.core.services import check_version, require_permission
+from keycare.users.models import User
+
+from . import calculations as calc
+from .choices import Coverage, SlaState, TicketEventKind, TicketStatus
+from .models import (
+    AccountCalendar,
+    BusinessCalendar,
+    SlaPolicy,
+    SlaTarget,
+    Ticket,
+    TicketComment,
+    TicketEvent,
+    TicketPause,
+    TicketSequence,
+)
+from .workflow import check_transition, is_reopen
+
+TICKET_EDITABLE_FIELDS = {"subject", "description", "ticket_type", "priority", "channel", "contact",
+                          "equipment", "resolution", "root_cause"}  # fmt: skip
+
+
+def _event(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=actor, at=timezone.now(), data=data
+    )
+
+
+def _next_number(now: dt.datetime) -> str:
+    year = timezone.localtime(now).year
+    TicketSequence.objects.get_or_create(year=year)
+    TicketSequence.objects.filter(year=year).update(last=F("last") + 1)
+    last = TicketSequence.objects.get(year=year).last
+    return f"SR-{year}-{last:06d}"
+
+
+# --- SLA ----------------------------------------------------------------------------------
+
+
+def sla_policy_for(account: Account) -> SlaPolicy:
+    """The most specific active policy for the account's tier and type, else the floor."""
+    candidates = SlaPolicy.objects.filter(is_active=True, is_floor=False).filter(
+        tier__in=["", account.tier], account_type__in=["", account.account_type]
+    )
+    best = sorted(
+        candidates, key=lambda p: (bool(p.tier) + bool(p.account_type), p.pk), reverse=True
+    )
+    if best:
+        return best[0]
+    floor = SlaPolicy.objects.filter(is_floor=True).first()
+    if floor is None:
+        raise ApplicationError(
+            _("No floor SLA policy is defined."), extra={"code": "no_floor_policy"}
+        )
+    return floor
+
+
+def calendar_for(account: Account, policy: SlaPolicy) -> BusinessCalendar:
+    own = AccountCalendar.objects.filter(account=account).select_related("calendar").first()
+    if own is not None:
+        return own.calendar
+    if policy.calendar_id:
+        return policy.calendar
+    default = BusinessCalendar.objects.filter(is_default=True).first()
+    if default is None:
+        raise ApplicationError(
+            _("No default business calendar is defined."), extra={"code": "no_calendar"}
+        )
+    return default
+
+
+def _pauses(ticket: Ticket) -> list[calc.Pause]:
+    if ticket.pk is None:
+        return []
+    return [(p.started_at, p.ended_at) for p in ticket.pauses.all()]
+
+
+def ticket_sla_recompute(
+    *, ticket: Ticket, now: dt.datetime | None = None, actor: User | None = None
+) -> Ticket:
+    """Due times and states from the policy, the calendar and the pauses. A target missed
+    once stays missed; a state change to at risk or breached writes an event."""
+    now = now or timezone.now()
+    policy = ticket.sla_policy or sla_policy_for(ticket.account)
+    ticket.sla_policy = policy
+    target = SlaTarget.objects.filter(policy=policy, priority=ticket.priority).first()
+    if target is None:
+        ticket.first_response_due_at = ticket.resolution_due_at = None
+        ticket.sla_warning = _("The SLA policy has no target for this priority.")
+        return ticket
+    calendar = calendar_for(ticket.account, policy).working_calendar()
+    pauses = _pauses(ticket)
+    response_due = calc.add_working_time(calendar, ticket.opened_at, target.first_response)
+    resolution_due = calc.add_working_time(calendar, ticket.opened_at, target.resolution, pauses)
+    ticket.first_response_due_at = response_due
+    ticket.resolution_due_at = resolution_due
+    horizon = resolution_due or now
+    uncovered = calc.uncovered_days(calendar, ticket.opened_at, max(horizon, now))
+    ticket.sla_warning = (
+        _("Holidays of %(year)d are not in the calendar; the due time assumes ordinary weeks.")
+        % {"year": uncovered[0].year}
+        if uncovered else ""
+    )  # fmt: skip
+    ratio = float(policy.at_risk_ratio)
+    response = calc.sla_status(now=now, started=ticket.opened_at, due=response_due, done=ticket.first_responded_at,
+                               calendar=calendar, target=target.first_response, at_risk_ratio=ratio)  # fmt: skip
+    resolution = calc.sla_status(now=now, started=ticket.opened_at, due=resolution_due, done=ticket.resolved_at,
+                                 calendar=calendar, target=target.resolution, pauses=pauses, at_risk_ratio=ratio)  # fmt: skip
+    for field, new in (("response_sla", response), ("resolution_sla", resolution)):
+        old = getattr(ticket, field)
+        if old == SlaState.BREACHED and new != SlaState.BREACHED:
+            continue  # a miss is never undone
+        if new != old and new in (SlaState.AT_RISK, SlaState.BREACHED) and ticket.pk:
+            _event(ticket, TicketEventKind.SLA_AT_RISK if new == SlaState.AT_RISK else TicketEventKind.SLA_BREACHED,
+                   actor, target=field.removesuffix("_sla"))  # fmt: skip
+        setattr(ticket, field, new)
+    return ticket
+
+
+def coverage_for(equipment: Equipment | None, on: dt.date) -> str:
+    if equipment is None:
+        return Coverage.UNKNOWN
+    if equipment.warranty_end and equipment.warranty_end >= on:
+        return Coverage.WARRANTY
+    if equipment.contract_ref:
+        return Coverage.CONTRACT
+    return Coverage.BILLABLE
+
+
+# --- tickets --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User | None,
+    account: Account,
+    subject: str,
+    opened_at: dt.datetime | None = None,
+    **fields: Any,
+) -> Ticket:
+    if actor is not None:
+        require_permission(actor=actor, action="view", obj=account)
+        require_permission(actor=actor, action="add", model=Ticket)
+    unknown = set(fields) - TICKET_EDITABLE_FIELDS - {"assignee"}
+    if unknown:
+        raise ValueError(f"Unknown ticket fields: {sorted(unknown)}")
+    now = timezone.now()
+    ticket = Ticket(
+        account=account, subject=subject, opened_at=opened_at or now, created_by=actor, **fields
+    )
+    _validate_links(ticket)
+    ticket.number = "pending"
+    ticket.full_clean(exclude=["number"])
+    ticket.number = _next_number(ticket.opened_at)
+    ticket.coverage = coverage_for(ticket.equipment, timezone.localtime(ticket.opened_at).date())
+    if ticket.assignee_id:
+        ticket.status = TicketStatus.ASSIGNED
+    ticket_sla_recompute(ticket=ticket, now=now)
+    ticket.save()
+    _event(ticket, TicketEventKind.CREATED, actor, channel=ticket.channel, priority=ticket.priority)
+    if ticket.assignee_id:
+        _event(
+            ticket,
+            TicketEventKind.ASSIGNED,
+            actor,
+            assignee=ticket.assignee_id,
+            name=str(ticket.assignee),
+        )
+    return ticket
+
+
+def _validate_links(ticket: Ticket) -> None:
+    errors = {}
+    if (
+        ticket.contact_id
+        and ticket.contact.account_id != ticket.account_id
+        and not ticket.contact.memberships.filter(account_id=ticket.account_id).exists()
+    ):
+        errors["contact"] = _("This person is not a contact of the account.")
+    if ticket.equipment_id and ticket.equipment.account_id != ticket.account_id:
+        errors["equipment"] = _("This equipment is not at the account.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return (
+        Ticket.objects.select_for_update(of=("self",)).select_related("account").get(pk=ticket.pk)
+    )
+
+
+@transaction.atomic
+def ticket_transition(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    status: str,
+    expected_version: int | None = None,
+    resolution: str | None = None,
+    root_cause: str | None = None,
+) -> Ticket:
+    ticket = _locked(ticket)
+    if actor is not None:
+        require_permission(actor=actor, action="change", obj=ticket)
+    check_version(instance=ticket, expected=expected_version)
+    current = ticket.status
+    check_transition(current, status)
+    now = timezone.now()
+    if status == TicketStatus.RESOLVED:
+        if resolution is not None:
+            ticket.resolution = resolution
+        if root_cause is not None:
+            ticket.root_cause = root_cause
+        if not ticket.resolution.strip():
+            raise ValidationError(
+                {"resolution": _("Describe the resolution before resolving the ticket.")}
+            )
+        ticket.resolved_at = now
+    if status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    if is_reopen(current, status):
+        ticket.resolved_at = ticket.closed_at = None
+    if current == TicketStatus.WAITING_ON_CUSTOMER:
+        TicketPause.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=now)
+        ticket.paused_since = None
+        _event(ticket, TicketEventKind.SLA_RESUMED, actor)
+    if status == TicketStatus.WAITING_ON_CUSTOMER:
+        TicketPause.objects.create(ticket=ticket, started_at=now)
+        ticket.paused_since = now
+        _event(ticket, TicketEventKind.SLA_PAUSED, actor)
+    ticket.status = status
+    _event(ticket, TicketEventKind.STATUS, actor, **{"from": current, "to": status})
+    ticket_sla_recompute(ticket=ticket, now=now, actor=actor)
+    ticket.version += 1
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    assignee: User | None,
+    expected_version: int | None = None,
+) -> Ticket:
+    ticket = _locked(ticket)
+    if actor is not None:
+        require_permission(actor=actor, action="change", obj=ticket)
+    check_version(instance=ticket, expected=expected_version)
+    if assignee is not None and not assignee.has_role(
+        "service_engineer", "service_manager", "administrator"
+    ):
+        raise ValidationError(
+            {"assignee": _("Tickets are assigned to service engineers or managers.")}
+        )
+    ticket.assignee = assignee
+    if assignee is not None and ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.ASSIGNED
+    elif assignee is None and ticket.status == TicketStatus.ASSIGNED:
+        ticket.status = TicketStatus.NEW
+    _event(ticket, TicketEventKind.ASSIGNED, actor, assignee=assignee.pk if assignee else None,
+           name=str(assignee) if assignee else "")  # fmt: skip
+    ticket.version += 1
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_claim(*, actor: User, ticket: Ticket) -> Ticket:
+    """Take an unassigned ticket. Of two people claiming at once exactly one wins: the row
+    lock serialises them and the second finds it taken."""
+    locked = _locked(ticket)
+    if locked.assignee_id and locked.assignee_id != actor.pk:
+        raise ConflictError(
+            _("%(name)s has already taken this ticket.") % {"name": locked.assignee},
+            extra={"code": "already_assigned", "assignee": locked.assignee_id},
+        )
+    if locked.assignee_id == actor.pk:
+        return locked
+    return ticket_assign(actor=actor, ticket=locked, assignee=actor)
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: User | None, ticket: Ticket, data: dict[str, Any], expected_version: int | None = None
+) -> Ticket:
+    ticket = _locked(ticket)
+    if actor is not None:
+        require_permission(actor=actor, action="change", obj=ticket)
+    check_version(instance=ticket, expected=expected_version)
+    unknown = set(data) - TICKET_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown ticket fields: {sorted(unknown)}")
+    old_priority = ticket.priority
+    changed = [f for f, v in data.items() if getattr(ticket, f) != v]
+    for field in changed:
+        setattr(ticket, field, data[field])
+    if not changed:
+        return ticket
+    _validate_links(ticket)
+    ticket.full_clean()
+    if "priority" in changed:
+        _event(
+            ticket, TicketEventKind.PRIORITY, actor, **{"from": old_priority, "to": ticket.priority}
+        )
+        ticket_sla_recompute(ticket=ticket, actor=actor)
+    others = [f for f in changed if f != "priority"]
+    if others:
+        _event(ticket, TicketEventKind.EDITED, actor, fields=others)
+    ticket.version += 1
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_comment(
+    *, actor: User, ticket: Ticket, body: str, is_public: bool = True
+) -> TicketComment:
+    """A reply to the customer (public) or an internal note. The first public reply by our
+    staff is the first response of the SLA."""
+    from keycare.users.choices import STAFF_ROLES
+
+    ticket = _locked(ticket)
+    require_permission(actor=actor, action="view", obj=ticket)
+    is_staff = actor.has_role(*STAFF_ROLES)
+    if not is_staff:
+        is_public = True  # customers cannot write internal notes
+    if not body.strip():
+        raise ValidationError({"body": _("Write a message.")})
+    comment = TicketComment.objects.create(
+        ticket=ticket, author=actor, body=body.strip(), is_public=is_public
+    )
+    _event(
+        ticket,
+        TicketEventKind.COMMENT if is_public else TicketEventKind.NOTE,
+        actor,
+        comment=comment.pk,
+    )
+    if is_staff and is_public and ticket.first_responded_at is None:
+        ticket.first_responded_at = comment.created_at
+        ticket_sla_recompute(ticket=ticket, actor=actor)
+        ticket.save(update_fields=["first_responded_at", "response_sla", "resolution_sla",
+                                   "first_response_due_at", "resolution_due_at", "sla_warning", "sla_policy"])  # fmt: skip
+    return comment
+
+
+def ticket_sla_sweep(*, now: dt.datetime | None = None) -> int:
+    """Refresh the SLA state of open tickets whose targets are near or past (the minute tick).
+    Returns how many tickets changed state."""
+    now = now or timezone.now()
+    changed = 0
+    candidates = (
+        Ticket.objects.filter(
+            status__in=[s for s in TicketStatus.values if s not in ("resolved", "closed")]
+        )
+        .exclude(response_sla=SlaState.BREACHED, resolution_sla=SlaState.BREACHED)
+        .select_related("account", "sla_policy")
+    )
+    for ticket in candidates.iterator(chunk_size=500):
+        with transaction.atomic():
+            locked = (
+                Ticket.objects.select_for_update()
+                .select_related("account", "sla_policy")
+                .get(pk=ticket.pk)
+            )
+            before = (locked.response_sla, locked.resolution_sla)
+            ticket_sla_recompute(ticket=locked, now=now)
+            if (locked.response_sla, locked.resolution_sla) != before:
+                locked.save(update_fields=["response_sla", "resolution_sla", "sla_warning"])
+                changed += 1
+    return changed

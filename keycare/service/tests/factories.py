@@ -1,0 +1,18 @@
+import factory
+
+from keycare.accounts.tests.factories import AccountFactory
+from keycare.service.models import Ticket
+from keycare.service.services import ticket_create
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    account = factory.SubFactory(AccountFactory)
+    subject = factory.Sequence(lambda n: f"设备故障 {n}")
+    priority = "P3"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return ticket_create(actor=None, **kwargs)
