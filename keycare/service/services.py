@@ -374,7 +374,7 @@ def ticket_sla_sweep(*, now: dt.datetime | None = None) -> int:
     for ticket in candidates.iterator(chunk_size=500):
         with transaction.atomic():
             locked = (
-                Ticket.objects.select_for_update()
+                Ticket.objects.select_for_update(of=("self",))
                 .select_related("account", "sla_policy")
                 .get(pk=ticket.pk)
             )
