@@ -51,8 +51,8 @@ def export_to_file(
     queryset = export_queryset(kind=kind, actor=actor, filters=filters)
     out = target or tempfile.TemporaryFile()  # noqa: SIM115 - returned to the caller open
     with translation.override(language):
-        writer = TabularWriter(out, fmt, kind_cls.export_headers(language))
         handler = kind_cls(actor=actor)
+        writer = TabularWriter(out, fmt, handler.export_header_row(language))
         count = 0
         for row in handler.export_rows(queryset):
             writer.write(row)

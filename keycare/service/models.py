@@ -130,6 +130,9 @@ class AccountCalendar(models.Model):
         verbose_name = _("account calendar")
         verbose_name_plural = _("account calendars")
 
+    def __str__(self) -> str:
+        return f"{self.account} · {self.calendar}"
+
 
 class SlaPolicy(models.Model):
     """Targets per priority, chosen by the account's tier and type; the floor policy covers
@@ -180,6 +183,9 @@ class SlaTarget(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["policy", "priority"], name="sla_target_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.priority}"
 
     def clean(self) -> None:
         if self.resolution_minutes < self.first_response_minutes:
@@ -304,6 +310,9 @@ class TicketPause(models.Model):
     class Meta:
         ordering = ["started_at"]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.started_at:%Y-%m-%d %H:%M}"
+
 
 class TicketComment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
@@ -318,6 +327,9 @@ class TicketComment(models.Model):
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} #{self.pk}"
 
 
 class TicketEvent(models.Model):
@@ -337,9 +349,15 @@ class TicketEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["ticket", "at"], name="ticket_event_ticket_at")]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
 
 class TicketSequence(models.Model):
     """Per-year counter for human-readable numbers (SR-2026-000123), incremented with F()."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

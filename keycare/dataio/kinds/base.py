@@ -117,6 +117,10 @@ class Kind:
     def export_rows(self, queryset: models.QuerySet) -> Iterator[list[Any]]:
         raise NotImplementedError
 
+    def export_header_row(self, language: str) -> list[str]:
+        """The header row for this export (a kind may drop columns the actor may not see)."""
+        return self.export_headers(language)
+
     @classmethod
     def export_headers(cls, language: str) -> list[str]:
         """English headers, or the first Chinese header of each column for zh-hans."""

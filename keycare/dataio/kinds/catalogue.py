@@ -114,16 +114,26 @@ class ProductsKind(Kind):
         result.created, result.updated = len(new), len(changed)
         return result
 
+    def _hide_cost(self) -> bool:
+        """Standard costs are commercial data: only for those who may see orders."""
+        from keycare.accounts.models import Order
+        from keycare.core.scoping import user_can_any
+
+        return self.actor is not None and not user_can_any(self.actor, "view", Order)
+
+    def export_header_row(self, language: str) -> list[str]:
+        headers = self.export_headers(language)
+        if self._hide_cost():
+            del headers[[c.key for c in self.columns].index("standard_cost")]
+        return headers
+
     def export_rows(self, queryset):
+        hide_cost = self._hide_cost()
         for p in queryset.select_related("product_line").iterator(chunk_size=2000):
-            yield [
-                p.code,
-                p.name,
-                p.product_line.code if p.product_line else "",
-                p.category,
-                p.unit,
-                p.list_price,
-                p.standard_cost,
-                p.warranty_months,
-                "是" if p.is_active else "否",
-            ]
+            row = [
+                p.code, p.name, p.product_line.code if p.product_line else "", p.category, p.unit,
+                p.list_price, p.standard_cost, p.warranty_months, _("yes") if p.is_active else _("no"),
+            ]  # fmt: skip
+            if hide_cost:
+                del row[6]
+            yield row

@@ -120,6 +120,11 @@ def test_contact_can_be_added_to_another_account_of_the_group(client, kam):
     assert [a.name for a in page.context["group_accounts"]] == ["集团"]
     client.post(reverse("web:contact_membership", args=[contact.pk]),
                 {"account": group.pk, "buying_role": "decision_maker"})  # fmt: skip
-    assert [(m.account.name, m.buying_role) for m in contact.memberships.all()] == [("集团", "decision_maker")]
-    client.post(reverse("web:contact_membership", args=[contact.pk]), {"account": group.pk, "action": "remove"})
+    assert [(m.account.name, m.buying_role) for m in contact.memberships.all()] == [
+        ("集团", "decision_maker")
+    ]
+    client.post(
+        reverse("web:contact_membership", args=[contact.pk]),
+        {"account": group.pk, "action": "remove"},
+    )
     assert not contact.memberships.exists()

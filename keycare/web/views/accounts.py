@@ -169,6 +169,8 @@ class AccountFormView(PageView):
 
     def post(self, request, pk=None):
         account = self._account(pk)
+        if account is None and not user_can_any(request.user, "add", Account):
+            raise Http404
         form = AccountForm(request.POST, instance=account or Account(), actor=request.user)
         similar = []
         if form.is_valid():
