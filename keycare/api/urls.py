@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
+from .service import CalendarViewSet, SlaPolicyViewSet, TicketViewSet
 from .users import MeApi, TokenObtainApi
 
 app_name = "api"
@@ -13,6 +14,9 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("products", ProductViewSet, basename="product")
 router.register("equipment", EquipmentViewSet, basename="equipment")
 router.register("orders", OrderViewSet, basename="order")
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
+router.register("calendars", CalendarViewSet, basename="calendar")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,243 @@
+"""API for tickets (with transition, assign, claim and comments actions), SLA policies and
+business calendars."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from keycare.accounts.models import Account, Contact, Equipment
+from keycare.service import selectors, services
+from keycare.service.choices import Channel, Priority, RootCause, TicketStatus, TicketType
+from keycare.service.filters import TicketFilterSet
+from keycare.service.models import BusinessCalendar, SlaPolicy, SlaTarget, Ticket, TicketComment
+from keycare.users.models import User
+
+from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default=None)
+    sla_status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "number", "account", "account_name", "contact", "equipment", "ticket_type",
+            "priority", "channel", "subject", "description", "status", "assignee", "assignee_name",
+            "coverage", "resolution", "root_cause", "sla_policy", "opened_at",
+            "first_response_due_at", "resolution_due_at", "first_responded_at", "resolved_at",
+            "closed_at", "response_sla", "resolution_sla", "sla_status", "sla_warning", "version",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TicketInputSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.none(), required=False, allow_null=True
+    )
+    equipment = serializers.PrimaryKeyRelatedField(
+        queryset=Equipment.objects.none(), required=False, allow_null=True
+    )
+    ticket_type = serializers.ChoiceField(choices=TicketType.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    resolution = serializers.CharField(required=False, allow_blank=True)
+    root_cause = serializers.ChoiceField(
+        choices=RootCause.choices, required=False, allow_blank=True
+    )
+    version = serializers.IntegerField(required=False, write_only=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["account"].queryset = Account.objects.restrict(request.user, "view")
+            self.fields["contact"].queryset = Contact.objects.restrict(request.user, "view")
+            self.fields["equipment"].queryset = Equipment.objects.restrict(request.user, "view")
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TicketStatus.choices)
+    resolution = serializers.CharField(required=False, allow_blank=True)
+    root_cause = serializers.ChoiceField(
+        choices=RootCause.choices, required=False, allow_blank=True
+    )
+    version = serializers.IntegerField(required=False)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True
+    )
+    version = serializers.IntegerField(required=False)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.__str__", read_only=True, default=None)
+
+    class Meta:
+        model = TicketComment
+        fields = ["id", "author", "author_name", "body", "is_public", "created_at"]
+        read_only_fields = ["id", "author", "author_name", "created_at"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=TicketInputSerializer, responses={201: TicketSerializer}),
+    partial_update=extend_schema(request=TicketInputSerializer, responses=TicketSerializer),
+)
+class TicketViewSet(ScopedViewSet):
+    """Service tickets (服务工单). Due times are ISO 8601 with offset. Filters: q (number or
+    subject), status, open, priority, ticket_type, account, assignee, sla; ordering."""
+
+    selector = staticmethod(selectors.ticket_list)
+    scoped_model = Ticket
+    serializer_class = TicketSerializer
+    input_serializer = TicketInputSerializer
+    filterset_class = TicketFilterSet
+    scoped_action_map = {
+        "transition": "change",
+        "assign": "change",
+        "claim": "view",
+        "comments": "view",
+    }
+
+    def perform_service_create(self, data):
+        account = data.pop("account")
+        if "channel" not in data:
+            data["channel"] = "portal" if self.request.user.is_portal_user else "api"
+        return services.ticket_create(actor=self.request.user, account=account, **data)
+
+    def perform_service_update(self, obj, data, version):
+        services.ticket_update(
+            actor=self.request.user, ticket=obj, data=data, expected_version=version
+        )
+
+    def perform_service_destroy(self, obj):
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        raise ValidationError(_("Tickets are closed, not deleted."))
+
+    @extend_schema(request=TransitionSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        services.ticket_transition(
+            actor=request.user, ticket=self.get_object(), status=values["status"],
+            expected_version=values.get("version"), resolution=values.get("resolution"),
+            root_cause=values.get("root_cause"),
+        )  # fmt: skip
+        return Response(TicketSerializer(self._fresh(self.get_object())).data)
+
+    @extend_schema(request=AssignSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = self.get_object()
+        services.ticket_assign(actor=request.user, ticket=ticket, assignee=data.validated_data["assignee"],
+                               expected_version=data.validated_data.get("version"))  # fmt: skip
+        return Response(TicketSerializer(self._fresh(ticket)).data)
+
+    @extend_schema(request=None, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        """Take the ticket; 409 when someone else has it."""
+        from keycare.core.services import require_permission
+
+        ticket = self.get_object()
+        if ticket.assignee_id is None or ticket.assignee_id == request.user.pk:
+            require_permission(actor=request.user, action="change", obj=ticket)
+        # someone else has it: the service answers with a 409 that names them
+        services.ticket_claim(actor=request.user, ticket=ticket)
+        return Response(TicketSerializer(self._fresh(ticket)).data)
+
+    @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        """Replies (visible to the customer) and internal notes (staff only)."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            data = CommentSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            comment = services.ticket_comment(
+                actor=request.user, ticket=ticket, body=data.validated_data["body"],
+                is_public=data.validated_data.get("is_public", True),
+            )  # fmt: skip
+            return Response(CommentSerializer(comment).data, status=201)
+        return Response(
+            CommentSerializer(
+                selectors.ticket_comments(actor=request.user, ticket=ticket), many=True
+            ).data
+        )
+
+
+class SlaTargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SlaTarget
+        fields = ["priority", "first_response_minutes", "resolution_minutes"]
+
+
+class SlaPolicySerializer(serializers.ModelSerializer):
+    targets = SlaTargetSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "id",
+            "name",
+            "tier",
+            "account_type",
+            "is_floor",
+            "calendar",
+            "at_risk_ratio",
+            "is_active",
+            "targets",
+        ]
+        read_only_fields = fields
+
+
+class SlaPolicyViewSet(ReadOnlyScopedViewSet):
+    """SLA policies with their targets per priority (working minutes). Maintained in the admin."""
+
+    selector = staticmethod(selectors.sla_policy_list)
+    scoped_model = SlaPolicy
+    serializer_class = SlaPolicySerializer
+
+
+class CalendarSerializer(serializers.ModelSerializer):
+    days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BusinessCalendar
+        fields = [
+            "id",
+            "name",
+            "time_zone",
+            "weekly_hours",
+            "is_default",
+            "covered_from",
+            "covered_to",
+            "days",
+        ]
+        read_only_fields = fields
+
+    def get_days(self, obj) -> list[dict]:
+        return [{"date": d.date, "kind": d.kind, "name": d.name} for d in obj.days.all()]
+
+
+class CalendarViewSet(ReadOnlyScopedViewSet):
+    """Business calendars: working hours, holidays and extra working days (调休)."""
+
+    selector = staticmethod(selectors.calendar_list)
+    scoped_model = BusinessCalendar
+    serializer_class = CalendarSerializer

@@ -1,0 +1,54 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget, Ticket, TicketEvent
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "time_zone", "is_default", "covered_from", "covered_to"]
+    inlines = [CalendarDayInline]
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "tier", "account_type", "is_floor", "calendar", "is_active"]
+    inlines = [SlaTargetInline]
+
+
+class TicketEventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    readonly_fields = ["kind", "actor", "at", "data"]
+    can_delete = False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "subject",
+        "account",
+        "status",
+        "priority",
+        "assignee",
+        "resolution_due_at",
+    ]
+    list_filter = ["status", "priority", "ticket_type"]
+    search_fields = ["number", "subject", "account__name"]
+    readonly_fields = [f.name for f in Ticket._meta.fields]
+    inlines = [TicketEventInline]
+    list_select_related = ["account", "assignee"]
+
+    def has_add_permission(self, request):
+        return False  # tickets are opened through the service desk, where the SLA applies

@@ -1,0 +1,39 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Priority, SlaState, TicketStatus, TicketType
+from .models import Ticket
+
+
+class TicketFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=TicketStatus.choices)
+    open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open")
+    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    ticket_type = django_filters.MultipleChoiceFilter(label=_("Type"), choices=TicketType.choices)
+    account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
+    assignee = django_filters.NumberFilter(label=_("Assignee"), field_name="assignee_id")
+    sla = django_filters.ChoiceFilter(label=_("SLA"), choices=SlaState.choices, method="filter_sla")
+    ordering = django_filters.OrderingFilter(
+        label=_("Order by"),
+        fields=(("opened_at", "opened_at"), ("priority", "priority"),
+                ("resolution_due_at", "resolution_due_at"), ("number", "number")),
+    )  # fmt: skip
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__icontains=value) | Q(subject__icontains=value))
+
+    def filter_open(self, queryset, name, value):
+        closed = [TicketStatus.RESOLVED, TicketStatus.CLOSED]
+        return queryset.exclude(status__in=closed) if value else queryset.filter(status__in=closed)
+
+    def filter_sla(self, queryset, name, value):
+        return queryset.filter(Q(response_sla=value) | Q(resolution_sla=value))

@@ -1,0 +1,53 @@
+"""Reads of the service app, scoped to the acting user."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from keycare.core.filtering import filter_queryset
+from keycare.core.scoping import restrict
+from keycare.users.models import User
+
+from .filters import TicketFilterSet
+from .models import BusinessCalendar, SlaPolicy, SlaTarget, Ticket, TicketComment, TicketEvent
+
+
+def ticket_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Ticket]:
+    qs = restrict(Ticket.objects.all(), actor, "view")
+    qs = filter_queryset(TicketFilterSet, filters, qs)
+    if not (filters or {}).get("ordering"):
+        qs = qs.order_by("-opened_at", "-id")
+    return qs.select_related("account", "contact", "assignee", "equipment__product")
+
+
+def ticket_get(*, actor: User, pk: int) -> Ticket:
+    return ticket_list(actor=actor).get(pk=pk)
+
+
+def ticket_comments(*, actor: User, ticket: Ticket) -> QuerySet[TicketComment]:
+    return restrict(TicketComment.objects.filter(ticket=ticket), actor, "view").select_related(
+        "author"
+    )
+
+
+def ticket_timeline(*, actor: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    return restrict(TicketEvent.objects.filter(ticket=ticket), actor, "view").select_related(
+        "actor"
+    )
+
+
+def sla_policy_list(
+    *, actor: User, filters: Mapping[str, Any] | None = None
+) -> QuerySet[SlaPolicy]:
+    return (
+        restrict(SlaPolicy.objects.all(), actor, "view")
+        .prefetch_related(Prefetch("targets", queryset=SlaTarget.objects.order_by("priority")))
+        .select_related("calendar")
+    )
+
+
+def calendar_list(
+    *, actor: User, filters: Mapping[str, Any] | None = None
+) -> QuerySet[BusinessCalendar]:
+    return restrict(BusinessCalendar.objects.all(), actor, "view").prefetch_related("days")
