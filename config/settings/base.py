@@ -212,6 +212,13 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "keycare.accounts.choices.Level",
         "EquipmentStatusEnum": "keycare.accounts.choices.EquipmentStatus",
         "OrderLineTypeEnum": "keycare.accounts.choices.OrderLineType",
+        "TicketStatusEnum": "keycare.service.choices.TicketStatus",
+        "TicketTypeEnum": "keycare.service.choices.TicketType",
+        "PriorityEnum": "keycare.service.choices.Priority",
+        "ChannelEnum": "keycare.service.choices.Channel",
+        "RootCauseEnum": "keycare.service.choices.RootCause",
+        "SlaStateEnum": "keycare.service.choices.SlaState",
+        "CoverageEnum": "keycare.service.choices.Coverage",
     },
 }
 

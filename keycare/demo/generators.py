@@ -62,6 +62,7 @@ class DemoSummary:
     products: int = 0
     equipment: int = 0
     orders: int = 0
+    tickets: int = 0
 
 
 def _demo_password_hash() -> str:
@@ -171,6 +172,7 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
     accounts_made = list(Account.objects.order_by("pk"))
     summary.equipment = _equipment(accounts_made, products, rng)
     summary.orders = _orders(accounts_made, products, rng)
+    summary.tickets = _tickets(accounts_made, rng, users)
     return summary
 
 
@@ -446,4 +448,66 @@ def _orders(accounts: list[Account], products: list[Product], rng: random.Random
                 order_date=day,
                 lines=lines,
             )
+    return count
+
+
+TICKET_SUBJECTS = [
+    ("repair", "主轴异响，加工精度下降"),
+    ("repair", "伺服报警 AL-21，设备停机"),
+    ("repair", "空压机排气温度过高"),
+    ("maintenance", "季度预防性维护"),
+    ("inspection", "年度安全检查"),
+    ("installation", "新机调试与验收"),
+    ("consultation", "工艺参数优化咨询"),
+    ("complaint", "备件到货延误投诉"),
+    ("repair", "机器人焊接偏位"),
+    ("return", "控制板卡返修"),
+]
+
+
+def _tickets(accounts: list[Account], rng: random.Random, users: dict[str, User]) -> int:
+    """A realistic mix over the last 60 days: most resolved, some open, a few waiting on the
+    customer, some late."""
+    from keycare.service.defaults import service_defaults_ensure
+    from keycare.service.services import ticket_comment, ticket_create, ticket_transition
+
+    service_defaults_ensure()
+
+    engineers = list(
+        User.objects.filter(groups__name="service_engineer", is_active=True).order_by("username")
+    )
+    now = timezone.now()
+    count = 0
+    active = [a for a in accounts if a.status == AccountStatus.ACTIVE]
+    for _i in range(min(120, 2 * len(active))):
+        account = rng.choice(active)
+        kind, subject = rng.choice(TICKET_SUBJECTS)
+        contact = Contact.objects.filter(account=account).order_by("pk").first()
+        unit = account.equipment.order_by("pk").first()
+        opened = now - dt.timedelta(days=rng.uniform(0, 60), hours=rng.uniform(0, 8))
+        ticket = ticket_create(
+            actor=None, account=account, subject=subject, ticket_type=kind, opened_at=opened,
+            priority=rng.choices(["P1", "P2", "P3", "P4"], weights=[1, 3, 5, 2])[0],
+            channel=rng.choice(["phone", "email", "portal", "wechat"]), contact=contact, equipment=unit,
+            description="客户来电反映：" + subject,
+        )  # fmt: skip
+        count += 1
+        engineer = rng.choice(engineers)
+        fate = rng.random()
+        if fate < 0.1:
+            continue  # still new
+        from keycare.service.services import ticket_assign
+
+        ticket_assign(actor=None, ticket=ticket, assignee=engineer)
+        ticket_comment(actor=engineer, ticket=ticket, body="已收到，工程师正在安排。")
+        ticket_transition(actor=None, ticket=ticket, status="in_progress")
+        if fate < 0.25:
+            continue
+        if fate < 0.35:
+            ticket_transition(actor=None, ticket=ticket, status="waiting_on_customer")
+            continue
+        ticket_transition(actor=None, ticket=ticket, status="resolved", resolution="现场检修，更换磨损部件，设备恢复正常。",
+                          root_cause=rng.choice(["wear", "operation", "quality", "environment"]))  # fmt: skip
+        if fate > 0.6:
+            ticket_transition(actor=None, ticket=ticket, status="closed")
     return count

@@ -299,6 +299,10 @@ class Ticket(models.Model):
         states = [self.response_sla, self.resolution_sla]
         return next(s for s in order if s in states)
 
+    @property
+    def sla_status_display(self) -> str:
+        return SlaState(self.sla_status).label
+
 
 class TicketPause(models.Model):
     """A period in which the ticket waited on the customer: the SLA clock does not run."""

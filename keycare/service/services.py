@@ -82,6 +82,28 @@ def calendar_for(account: Account, policy: SlaPolicy) -> BusinessCalendar:
     return default
 
 
+_CALENDARS: dict[int, tuple[tuple, float, calc.WorkingCalendar]] = {}
+CALENDAR_CACHE_SECONDS = 60
+
+
+def working_calendar(calendar: BusinessCalendar) -> calc.WorkingCalendar:
+    """The pure calendar, cached per process until the calendar or its days change (one small
+    aggregate query instead of loading every holiday for each ticket)."""
+    from django.db.models import Count, Max
+
+    stamp = calendar.days.aggregate(n=Count("id"), last=Max("id"))
+    key = (stamp["n"], stamp["last"], calendar.time_zone, str(calendar.weekly_hours),
+           calendar.covered_from, calendar.covered_to)  # fmt: skip
+    import time
+
+    cached = _CALENDARS.get(calendar.pk)
+    if cached is None or cached[0] != key or time.monotonic() - cached[1] > CALENDAR_CACHE_SECONDS:
+        # the stamp catches added and removed days; the age limit catches days edited in place
+        cached = (key, time.monotonic(), calendar.working_calendar())
+        _CALENDARS[calendar.pk] = cached
+    return cached[2]
+
+
 def _pauses(ticket: Ticket) -> list[calc.Pause]:
     if ticket.pk is None:
         return []
@@ -101,7 +123,7 @@ def ticket_sla_recompute(
         ticket.first_response_due_at = ticket.resolution_due_at = None
         ticket.sla_warning = _("The SLA policy has no target for this priority.")
         return ticket
-    calendar = calendar_for(ticket.account, policy).working_calendar()
+    calendar = working_calendar(calendar_for(ticket.account, policy))
     pauses = _pauses(ticket)
     response_due = calc.add_working_time(calendar, ticket.opened_at, target.first_response)
     resolution_due = calc.add_working_time(calendar, ticket.opened_at, target.resolution, pauses)

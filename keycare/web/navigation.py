@@ -37,7 +37,7 @@ NAV_ITEMS = [
         ALL_ROLES,
         pages=("account", "contact", "equipment", "order", "product", "import", "export"),
     ),
-    NavItem("service", _("Service"), None, ALL_ROLES, available=False),
+    NavItem("service", _("Service"), "web:ticket_list", ALL_ROLES, pages=("ticket",)),
     NavItem("insights", _("Insights"), None, frozenset(STAFF_ROLES), available=False),
     NavItem("engagement", _("Engagement"), None, frozenset(STAFF_ROLES), available=False),
     NavItem("admin", _("Administration"), "admin:index", frozenset({Role.ADMINISTRATOR})),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard, dataio
+from .views import accounts, auth, dashboard, dataio, service
 
 app_name = "web"
 
@@ -36,6 +36,9 @@ urlpatterns = [
     path("orders/", accounts.OrderListView.as_view(), name="order_list"),
     path("orders/<int:pk>/", accounts.OrderDetailView.as_view(), name="order_detail"),
     path("products/", accounts.ProductListView.as_view(), name="product_list"),
+    path("service/", service.TicketListView.as_view(), name="ticket_list"),
+    path("service/new/", service.TicketCreateView.as_view(), name="ticket_create"),
+    path("service/<int:pk>/", service.TicketDetailView.as_view(), name="ticket_detail"),
     path("data/import/", dataio.ImportView.as_view(), name="import"),
     path("data/import/<int:pk>/", dataio.ImportJobView.as_view(), name="import_job"),
     path("data/export/<str:kind>.<str:fmt>", dataio.ExportView.as_view(), name="export"),

@@ -4,7 +4,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from keycare.accounts.choices import AccountTeamRole
-from keycare.accounts.tests.factories import AccountFactory, AccountTeamMemberFactory, ContactFactory
+from keycare.accounts.tests.factories import (
+    AccountFactory,
+    AccountTeamMemberFactory,
+    ContactFactory,
+)
 from keycare.service.models import Ticket
 from keycare.service.tests.factories import TicketFactory
 
@@ -36,7 +40,9 @@ def test_portal_user_opens_a_ticket_on_their_account_only(world, portal_user):
     assert re.match(r"^SR-\d{4}-\d{6}$", body["number"])
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+08:00$", body["resolution_due_at"])
     assert body["sla_status"] in {"on_track", "at_risk", "breached"}
-    denied = client.post("/api/v1/tickets/", {"account": world["other"].pk, "subject": "x"}, format="json")
+    denied = client.post(
+        "/api/v1/tickets/", {"account": world["other"].pk, "subject": "x"}, format="json"
+    )
     assert denied.status_code == 400 and "account" in denied.json()["extra"]["fields"]
     assert Ticket.objects.count() == 1
 
@@ -49,11 +55,24 @@ def test_workflow_through_the_api(world, engineer, portal_user):
     bad = eng.post(f"/api/v1/tickets/{ticket.pk}/transition/", {"status": "closed"}, format="json")
     assert bad.status_code == 400 and bad.json()["extra"]["code"] == "transition_not_allowed"
     for status in ("in_progress", "waiting_on_customer"):
-        response = eng.post(f"/api/v1/tickets/{ticket.pk}/transition/", {"status": status}, format="json")
+        response = eng.post(
+            f"/api/v1/tickets/{ticket.pk}/transition/", {"status": status}, format="json"
+        )
         assert response.status_code == 200, response.json()
-    assert response.json()["resolution_sla"] == "paused" and response.json()["resolution_due_at"] is None
-    eng.post(f"/api/v1/tickets/{ticket.pk}/comments/", {"body": "请确认油压", "is_public": True}, format="json")
-    eng.post(f"/api/v1/tickets/{ticket.pk}/comments/", {"body": "怀疑轴承", "is_public": False}, format="json")
+    assert (
+        response.json()["resolution_sla"] == "paused"
+        and response.json()["resolution_due_at"] is None
+    )
+    eng.post(
+        f"/api/v1/tickets/{ticket.pk}/comments/",
+        {"body": "请确认油压", "is_public": True},
+        format="json",
+    )
+    eng.post(
+        f"/api/v1/tickets/{ticket.pk}/comments/",
+        {"body": "怀疑轴承", "is_public": False},
+        format="json",
+    )
     customer_view = api(portal_user).get(f"/api/v1/tickets/{ticket.pk}/comments/").json()
     assert [c["body"] for c in customer_view] == ["请确认油压"]
     resolved = eng.post(f"/api/v1/tickets/{ticket.pk}/transition/",
@@ -67,7 +86,9 @@ def test_workflow_through_the_api(world, engineer, portal_user):
 
 def test_second_claim_is_a_conflict(world, engineer, make_user):
     colleague = make_user("service_engineer", username="eng_c")
-    AccountTeamMemberFactory(account=world["mine"], user=colleague, role=AccountTeamRole.SERVICE_ENGINEER)
+    AccountTeamMemberFactory(
+        account=world["mine"], user=colleague, role=AccountTeamRole.SERVICE_ENGINEER
+    )
     ticket = TicketFactory(account=world["mine"])
     assert api(engineer).post(f"/api/v1/tickets/{ticket.pk}/claim/").status_code == 200
     second = api(colleague).post(f"/api/v1/tickets/{ticket.pk}/claim/")
@@ -79,8 +100,15 @@ def test_second_claim_is_a_conflict(world, engineer, make_user):
 def test_stale_patch_is_409(world, admin_user):
     ticket = TicketFactory(account=world["mine"])
     client = api(admin_user)
-    assert client.patch(f"/api/v1/tickets/{ticket.pk}/", {"subject": "甲", "version": 1}, format="json").status_code == 200
-    stale = client.patch(f"/api/v1/tickets/{ticket.pk}/", {"subject": "乙", "version": 1}, format="json")
+    assert (
+        client.patch(
+            f"/api/v1/tickets/{ticket.pk}/", {"subject": "甲", "version": 1}, format="json"
+        ).status_code
+        == 200
+    )
+    stale = client.patch(
+        f"/api/v1/tickets/{ticket.pk}/", {"subject": "乙", "version": 1}, format="json"
+    )
     assert stale.status_code == 409
     assert Ticket.objects.get(pk=ticket.pk).subject == "甲"
 
@@ -88,8 +116,15 @@ def test_stale_patch_is_409(world, admin_user):
 def test_ticket_visibility_in_the_api(world, kam, other_kam, portal_user, engineer):
     TicketFactory(account=world["mine"], subject="我的")
     TicketFactory(account=world["other"], subject="别人的")
-    for user, expected in ((kam, ["我的"]), (portal_user, ["我的"]), (engineer, ["我的"]), (other_kam, ["别人的"])):
-        assert [t["subject"] for t in api(user).get("/api/v1/tickets/").json()["results"]] == expected
+    for user, expected in (
+        (kam, ["我的"]),
+        (portal_user, ["我的"]),
+        (engineer, ["我的"]),
+        (other_kam, ["别人的"]),
+    ):
+        assert [
+            t["subject"] for t in api(user).get("/api/v1/tickets/").json()["results"]
+        ] == expected
 
 
 def test_policies_and_calendars_for_staff(kam, portal_user):

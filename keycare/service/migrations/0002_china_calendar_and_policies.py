@@ -3,13 +3,7 @@ and the starting SLA policies: platinum, gold and the floor that covers every ot
 
 from django.db import migrations
 
-HOURS = {str(d): [["08:30", "12:00"], ["13:30", "17:30"]] for d in range(5)}
-# (priority, first response, resolution) in working minutes; a working day is 7.5 h
-POLICIES = [
-    ("铂金客户服务标准", "platinum", False, [("P1", 30, 240), ("P2", 60, 480), ("P3", 120, 900), ("P4", 240, 1800)]),
-    ("黄金客户服务标准", "gold", False, [("P1", 60, 480), ("P2", 120, 900), ("P3", 240, 1800), ("P4", 480, 3600)]),
-    ("基础服务标准（保底）", "", True, [("P1", 120, 900), ("P2", 240, 1800), ("P3", 480, 3600), ("P4", 900, 6750)]),
-]
+from keycare.service.defaults import HOURS, create_policies
 
 
 def forwards(apps, schema_editor):
@@ -33,13 +27,7 @@ def forwards(apps, schema_editor):
         for d, n in constants.workdays.items()
     ]
     CalendarDay.objects.bulk_create(days, ignore_conflicts=True)
-    for name, tier, floor, targets in POLICIES:
-        policy, created = SlaPolicy.objects.get_or_create(name=name, defaults={"tier": tier, "is_floor": floor})
-        if created:
-            SlaTarget.objects.bulk_create(
-                [SlaTarget(policy=policy, priority=p, first_response_minutes=r, resolution_minutes=s)
-                 for p, r, s in targets]
-            )
+    create_policies(SlaPolicy, SlaTarget)
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,7 @@
 import factory
 
 from keycare.accounts.tests.factories import AccountFactory
+from keycare.service.defaults import service_defaults_ensure
 from keycare.service.models import Ticket
 from keycare.service.services import ticket_create
 
@@ -15,4 +16,6 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        # a transactional test flushes what the data migration created
+        service_defaults_ensure()
         return ticket_create(actor=None, **kwargs)

@@ -174,15 +174,17 @@ def test_two_engineers_claim_at_once_exactly_one_wins(make_user):
     results: dict[str, str] = {}
     barrier = threading.Barrier(2)
 
-    def claim(user):
+    def claim(user, in_thread=True):
         try:
-            barrier.wait(timeout=10)
+            if in_thread:
+                barrier.wait(timeout=10)
             services.ticket_claim(actor=user, ticket=ticket)
             results[user.username] = "won"
         except ConflictError:
             results[user.username] = "conflict"
         finally:
-            connection.close()
+            if in_thread:
+                connection.close()  # the thread's own connection
 
     if connection.vendor == "postgresql":  # real concurrent transactions
         threads = [threading.Thread(target=claim, args=(u,)) for u in (first, second)]
@@ -191,9 +193,8 @@ def test_two_engineers_claim_at_once_exactly_one_wins(make_user):
         for t in threads:
             t.join(timeout=30)
     else:  # SQLite serialises writers; the second claim still finds the ticket taken
-        barrier = threading.Barrier(1)
-        claim(first)
-        claim(second)
+        claim(first, in_thread=False)
+        claim(second, in_thread=False)
     assert sorted(results.values()) == ["conflict", "won"]
     ticket.refresh_from_db()
     assert ticket.assignee.username == next(name for name, r in results.items() if r == "won")

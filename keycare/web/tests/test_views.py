@@ -153,6 +153,7 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
         OrderFactory,
         ProductFactory,
     )
+    from keycare.service.tests.factories import TicketFactory
 
     account = AccountFactory(owner=kam)
     product = ProductFactory()
@@ -166,20 +167,22 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
             AccountFactory(parent=branch, owner=kam)
             EquipmentFactory(account=account, product=product)
             OrderFactory(account=branch, lines=[{"product": product, "quantity": 1}])
+            TicketFactory(account=account)
 
     add_data(2)
     client = logged_in(kam)
     url = reverse("web:account_detail", args=[account.pk])
     # session, user, roles, account, team, tags, contact links, contacts, subtree,
-    # revenue by month, recent orders, equipment page, equipment count, can-change
-    with django_assert_num_queries(14):
+    # revenue by month, recent orders, equipment page, equipment count, open tickets, can-change
+    with django_assert_num_queries(15):
         assert client.get(url).status_code == 200
     add_data(8)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(url)
     assert len(response.context["contacts"]) == 12  # two bosses and their ten reports
     assert len(response.context["subtree"]) == 11
     assert response.context["revenue"].order_count == 10
+    assert len(response.context["open_tickets"]) == 5  # the latest five of ten
 
 
 def test_account_detail_is_404_outside_scope(logged_in, kam, other_kam, portal_user):

@@ -113,8 +113,12 @@ class AccountDetailView(PageView):
         orders = None
         if revenue is not None:
             orders = selectors.account_recent_orders(actor=actor, account=account)
+        from keycare.service.selectors import ticket_list
+
+        open_tickets = ticket_list(actor=actor, filters={"account": account.pk, "open": "true"})
         return {
             "account": account,
+            "open_tickets": list(open_tickets[:5]),
             "ancestors": selectors.account_ancestors(actor=actor, account=account),
             "subtree": subtree,
             "contacts": contacts,

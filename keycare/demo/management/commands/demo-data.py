@@ -29,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 _(
                     "Generated %(a)d accounts in %(g)d groups with %(c)d contacts, %(p)d products, "
-                    "%(e)d installed units and %(o)d orders."
+                    "%(e)d installed units, %(o)d orders and %(t)d tickets."
                 )
                 % {
                     "a": summary.accounts,
@@ -38,6 +38,7 @@ class Command(BaseCommand):
                     "p": summary.products,
                     "e": summary.equipment,
                     "o": summary.orders,
+                    "t": summary.tickets,
                 }
             )
         self.stdout.write(_("Demo logins (username / password / role):"))

@@ -1,0 +1,59 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from keycare.accounts.models import Account, Contact, Equipment
+from keycare.core.scoping import restrict
+from keycare.service.choices import Channel, Priority, RootCause, TicketType
+from keycare.users.models import User
+
+
+class TicketForm(forms.Form):
+    account = forms.ModelChoiceField(label=_("Account"), queryset=Account.objects.none())
+    contact = forms.ModelChoiceField(
+        label=_("Contact"), queryset=Contact.objects.none(), required=False
+    )
+    equipment = forms.ModelChoiceField(
+        label=_("Equipment"), queryset=Equipment.objects.none(), required=False
+    )
+    ticket_type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.P3)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+
+    def __init__(self, *args, actor: User, account: Account | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = restrict(Account.objects.all(), actor, "view").order_by("name")
+        self.fields["account"].queryset = accounts
+        chosen = account or self._chosen_account(accounts)
+        contacts = restrict(Contact.objects.all(), actor, "view")
+        equipment = restrict(Equipment.objects.all(), actor, "view").select_related("product")
+        if chosen is not None:
+            self.fields["account"].initial = chosen.pk
+            contacts = contacts.filter(account=chosen)
+            equipment = equipment.filter(account=chosen)
+        self.fields["contact"].queryset = contacts.order_by("name")
+        self.fields["equipment"].queryset = equipment.order_by("serial_number")
+        if actor.is_portal_user:
+            for name in ("channel",):
+                del self.fields[name]
+
+    def _chosen_account(self, accounts):
+        pk = self.data.get("account") or self.initial.get("account")
+        return accounts.filter(pk=pk).first() if pk and str(pk).isdigit() else None
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
+    internal = forms.BooleanField(
+        label=_("Internal note (not shown to the customer)"), required=False
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+    root_cause = forms.ChoiceField(
+        label=_("Root cause"), choices=[("", "—"), *RootCause.choices], required=False
+    )

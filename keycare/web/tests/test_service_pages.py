@@ -1,0 +1,85 @@
+"""The service desk in the browser-less web client: portal request, claim, work, resolve."""
+
+import pytest
+from django.urls import reverse
+
+from keycare.accounts.choices import AccountTeamRole
+from keycare.accounts.tests.factories import AccountFactory, AccountTeamMemberFactory, ContactFactory
+from keycare.service.defaults import service_defaults_ensure
+from keycare.service.models import Ticket
+from keycare.service.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(kam, engineer, portal_user, other_kam):
+    service_defaults_ensure()
+    mine = AccountFactory(owner=kam, tier="gold", name="华鑫汽车")
+    AccountTeamMemberFactory(account=mine, user=engineer, role=AccountTeamRole.SERVICE_LEAD)
+    ContactFactory(account=mine, user=portal_user, name="赵磊")
+    other = AccountFactory(owner=other_kam, name="远东钢铁")
+    return {"mine": mine, "other": other}
+
+
+def test_full_repair_case(client, setup, portal_user, engineer):
+    client.force_login(portal_user)
+    form = client.get(reverse("web:ticket_create"))
+    assert [a.name for a in form.context["form"].fields["account"].queryset] == ["华鑫汽车"]
+    response = client.post(reverse("web:ticket_create"), {
+        "account": setup["mine"].pk, "ticket_type": "repair", "priority": "P2", "subject": "主轴异响",
+    })  # fmt: skip
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and ticket.channel == "portal"
+    page = client.get(reverse("web:ticket_detail", args=[ticket.pk])).content.decode()
+    assert 'data-testid="resolution-due"' in page and "data-testid=\"claim\"" not in page
+
+    client.force_login(engineer)
+    url = reverse("web:ticket_detail", args=[ticket.pk])
+    client.post(url, {"action": "claim"})
+    client.post(url, {"action": "transition", "status": "in_progress"})
+    client.post(url, {"action": "comment", "body": "明天上午到现场"})
+    client.post(url, {"action": "comment", "body": "备件库存不足", "internal": "on"})
+    bad = client.post(url, {"action": "transition", "status": "resolved", "resolution": ""})
+    assert bad.status_code == 400
+    client.post(url, {"action": "transition", "status": "resolved", "resolution": "更换轴承", "root_cause": "wear"})
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee, ticket.first_responded_at is not None) == ("resolved", engineer, True)
+
+    client.force_login(portal_user)
+    page = client.get(url).content.decode()
+    assert "明天上午到现场" in page and "备件库存不足" not in page
+
+
+def test_customer_cannot_reach_another_accounts_ticket(client, setup, portal_user):
+    theirs = TicketFactory(account=setup["other"])
+    client.force_login(portal_user)
+    assert client.get(reverse("web:ticket_detail", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("web:ticket_detail", args=[theirs.pk]), {"action": "comment", "body": "x"}).status_code == 404
+    response = client.post(reverse("web:ticket_create"), {"account": setup["other"].pk, "subject": "x",
+                                                          "ticket_type": "repair", "priority": "P3"})  # fmt: skip
+    assert response.status_code == 400
+    assert Ticket.objects.count() == 1
+
+
+def test_forbidden_transition_shows_an_error(client, setup, admin_user):
+    ticket = TicketFactory(account=setup["mine"])
+    client.force_login(admin_user)
+    response = client.post(reverse("web:ticket_detail", args=[ticket.pk]), {"action": "transition", "status": "new"})
+    assert response.status_code == 400
+    assert "cannot go from" in response.content.decode()
+
+
+def test_ticket_list_filters_and_query_count(client, setup, service_manager, django_assert_num_queries):
+    TicketFactory.create_batch(3, account=setup["mine"])
+    client.force_login(service_manager)
+    url = reverse("web:ticket_list")
+    # session, user, roles, count, page
+    with django_assert_num_queries(5) as small:
+        client.get(url, {"open": "true"})
+    TicketFactory.create_batch(20, account=setup["other"], priority="P1")
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url, {"open": "true"})
+    assert response.context["page"].paginator.count == 23
+    p1 = client.get(url, {"priority": "P1"})
+    assert p1.context["page"].paginator.count == 20

@@ -1,0 +1,167 @@
+"""The service area: ticket list, ticket page with its timeline, and opening a ticket."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from keycare.accounts.models import Account
+from keycare.core.exceptions import ApplicationError
+from keycare.core.scoping import user_can
+from keycare.service import selectors, services
+from keycare.service.filters import TicketFilterSet
+from keycare.service.models import Ticket
+from keycare.service.workflow import allowed_transitions
+from keycare.users.models import User
+
+from ..forms.service import CommentForm, ResolveForm, TicketForm
+from .base import FilteredListView, PageView, apply_errors
+
+
+class TicketListView(FilteredListView):
+    selector = staticmethod(selectors.ticket_list)
+    filterset_class = TicketFilterSet
+    fragment_name = "web/service/_ticket_table.html"
+    title = gettext_lazy("Service tickets")
+    pretitle = gettext_lazy("Service")
+    filter_fields = ("q", "status", "priority", "sla", "open")
+
+    def extra_context(self):
+        from django.urls import reverse
+
+        return {
+            "can_add": True,
+            "add_url": reverse("web:ticket_create"),
+            "tabs_template": "web/service/_tabs.html",
+        }
+
+
+def _ticket_or_404(user, pk) -> Ticket:
+    try:
+        return selectors.ticket_get(actor=user, pk=pk)
+    except Ticket.DoesNotExist:
+        raise Http404 from None
+
+
+class TicketDetailView(PageView):
+    template_name = "web/service/ticket_detail.html"
+
+    def get_context(self, *, pk: int, **kwargs) -> dict:
+        return self._context(_ticket_or_404(self.request.user, pk))
+
+    def _context(self, ticket, comment_form=None, resolve_form=None):
+        actor = self.request.user
+        can_change = user_can(actor, "change", ticket)
+        engineers = []
+        if can_change and actor.has_role("service_manager", "administrator"):
+            engineers = list(
+                User.objects.filter(is_active=True, groups__name="service_engineer").order_by(
+                    "username"
+                )
+            )
+        return {
+            "ticket": ticket,
+            "comments": selectors.ticket_comments(actor=actor, ticket=ticket),
+            "timeline": selectors.ticket_timeline(actor=actor, ticket=ticket),
+            "can_change": can_change,
+            "transitions": allowed_transitions(ticket.status) if can_change else [],
+            "can_claim": ticket.assignee_id is None
+            and can_change
+            and actor.has_role("service_engineer"),
+            "engineers": engineers,
+            "comment_form": comment_form or CommentForm(),
+            "resolve_form": resolve_form or ResolveForm(initial={"resolution": ticket.resolution}),
+            "is_staff_user": not actor.is_portal_user,
+        }
+
+    def post(self, request, pk):
+        ticket = _ticket_or_404(request.user, pk)
+        action = request.POST.get("action")
+        comment_form = resolve_form = None
+        try:
+            if action == "comment":
+                comment_form = CommentForm(request.POST)
+                if comment_form.is_valid():
+                    services.ticket_comment(actor=request.user, ticket=ticket, body=comment_form.cleaned_data["body"],
+                                            is_public=not comment_form.cleaned_data["internal"])  # fmt: skip
+                    return redirect("web:ticket_detail", pk=ticket.pk)
+            elif action == "claim":
+                services.ticket_claim(actor=request.user, ticket=ticket)
+                messages.success(request, _("The ticket is yours."))
+                return redirect("web:ticket_detail", pk=ticket.pk)
+            elif action == "assign":
+                assignee = User.objects.filter(
+                    pk=request.POST.get("assignee") or 0, is_active=True
+                ).first()
+                services.ticket_assign(actor=request.user, ticket=ticket, assignee=assignee,
+                                       expected_version=request.POST.get("version"))  # fmt: skip
+                return redirect("web:ticket_detail", pk=ticket.pk)
+            elif action == "transition":
+                status = request.POST.get("status", "")
+                if status == "resolved":
+                    resolve_form = ResolveForm(request.POST)
+                    if not resolve_form.is_valid():
+                        raise ValidationError(
+                            resolve_form.errors.as_data().get("resolution", [_("Invalid")])
+                        )
+                    services.ticket_transition(
+                        actor=request.user, ticket=ticket, status=status,
+                        expected_version=request.POST.get("version"),
+                        resolution=resolve_form.cleaned_data["resolution"],
+                        root_cause=resolve_form.cleaned_data["root_cause"],
+                    )  # fmt: skip
+                else:
+                    services.ticket_transition(actor=request.user, ticket=ticket, status=status,
+                                               expected_version=request.POST.get("version"))  # fmt: skip
+                messages.success(request, _("Ticket updated."))
+                return redirect("web:ticket_detail", pk=ticket.pk)
+            else:
+                raise Http404
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        ticket = _ticket_or_404(request.user, pk)
+        return TemplateResponse(
+            request,
+            self.template_name,
+            self._context(ticket, comment_form, resolve_form),
+            status=400,
+        )
+
+
+class TicketCreateView(PageView):
+    template_name = "web/service/ticket_form.html"
+
+    def get(self, request):
+        account = None
+        if request.GET.get("account", "").isdigit():
+            account = (
+                Account.objects.restrict(request.user, "view")
+                .filter(pk=request.GET["account"])
+                .first()
+            )
+        form = TicketForm(actor=request.user, account=account)
+        return TemplateResponse(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = TicketForm(request.POST, actor=request.user)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            account = data.pop("account")
+            if request.user.is_portal_user:
+                data["channel"] = "portal"
+            try:
+                ticket = services.ticket_create(actor=request.user, account=account, **data)
+                messages.success(
+                    request, _("Ticket %(number)s opened.") % {"number": ticket.number}
+                )
+                return redirect("web:ticket_detail", pk=ticket.pk)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+        return TemplateResponse(request, self.template_name, {"form": form}, status=400)
