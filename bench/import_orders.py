@@ -45,7 +45,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
-    rng = random.Random(1)
+    rng = random.Random(1)  # noqa: S311 - reproducible test data
     accounts = Account.objects.bulk_create(
         [Account(name=f"基准客户{i:05d}有限公司", search_text="") for i in range(args.accounts)]
     )
@@ -70,7 +70,9 @@ def main() -> None:
             writer.writerow([f"BO{order:08d}", line + 1, day, account.name, product.code,
                              rng.randint(1, 9), f"{product.list_price * 0.95:.2f}"])  # fmt: skip
     size_mb = path.stat().st_size / 1e6
-    print(f"generated {args.lines:,} lines ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"generated {args.lines:,} lines ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s"
+    )
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     last = [0.0]

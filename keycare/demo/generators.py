@@ -484,7 +484,11 @@ def _tickets(accounts: list[Account], rng: random.Random, users: dict[str, User]
         kind, subject = rng.choice(TICKET_SUBJECTS)
         contact = Contact.objects.filter(account=account).order_by("pk").first()
         unit = account.equipment.order_by("pk").first()
-        opened = now - dt.timedelta(days=rng.uniform(0, 60), hours=rng.uniform(0, 8))
+        fate = rng.random()
+        if fate < 0.1:  # the newest tickets, not yet picked up
+            opened = now - dt.timedelta(minutes=rng.randint(5, 240))
+        else:
+            opened = now - dt.timedelta(days=rng.uniform(0.5, 60), hours=rng.uniform(0, 8))
         ticket = ticket_create(
             actor=None, account=account, subject=subject, ticket_type=kind, opened_at=opened,
             priority=rng.choices(["P1", "P2", "P3", "P4"], weights=[1, 3, 5, 2])[0],
@@ -493,21 +497,35 @@ def _tickets(accounts: list[Account], rng: random.Random, users: dict[str, User]
         )  # fmt: skip
         count += 1
         engineer = rng.choice(engineers)
-        fate = rng.random()
         if fate < 0.1:
             continue  # still new
         from keycare.service.services import ticket_assign
 
-        ticket_assign(actor=None, ticket=ticket, assignee=engineer)
-        ticket_comment(actor=engineer, ticket=ticket, body="已收到，工程师正在安排。")
-        ticket_transition(actor=None, ticket=ticket, status="in_progress")
+        moment = opened + dt.timedelta(minutes=rng.randint(5, 90))
+
+        def step(low: int, high: int, after: dt.datetime) -> dt.datetime:
+            return min(after + dt.timedelta(minutes=rng.randint(low, high)), now)
+
+        ticket_assign(actor=None, ticket=ticket, assignee=engineer, at=moment)
+        moment = step(10, 400, moment)
+        ticket_comment(actor=engineer, ticket=ticket, body="已收到，工程师正在安排。", at=moment)
+        moment = step(30, 600, moment)
+        ticket_transition(actor=None, ticket=ticket, status="in_progress", at=moment)
         if fate < 0.25:
             continue
         if fate < 0.35:
-            ticket_transition(actor=None, ticket=ticket, status="waiting_on_customer")
+            ticket_transition(
+                actor=None, ticket=ticket, status="waiting_on_customer", at=step(60, 900, moment)
+            )
             continue
+        moment = step(120, 4000, moment)
         ticket_transition(actor=None, ticket=ticket, status="resolved", resolution="现场检修，更换磨损部件，设备恢复正常。",
-                          root_cause=rng.choice(["wear", "operation", "quality", "environment"]))  # fmt: skip
+                          root_cause=rng.choice(["wear", "operation", "quality", "environment"]), at=moment)  # fmt: skip
         if fate > 0.6:
-            ticket_transition(actor=None, ticket=ticket, status="closed")
+            ticket_transition(
+                actor=None, ticket=ticket, status="closed", at=step(600, 4000, moment)
+            )
+    from keycare.service.services import ticket_sla_sweep
+
+    ticket_sla_sweep()  # the open tickets' state as of now
     return count

@@ -33,9 +33,11 @@ TICKET_EDITABLE_FIELDS = {"subject", "description", "ticket_type", "priority", "
                           "equipment", "resolution", "root_cause"}  # fmt: skip
 
 
-def _event(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> TicketEvent:
+def _event(
+    ticket: Ticket, kind: str, actor: User | None, at: dt.datetime | None = None, **data: Any
+) -> TicketEvent:
     return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=actor, at=timezone.now(), data=data
+        ticket=ticket, kind=kind, actor=actor, at=at or timezone.now(), data=data
     )
 
 
@@ -191,7 +193,8 @@ def ticket_create(
     ticket.coverage = coverage_for(ticket.equipment, timezone.localtime(ticket.opened_at).date())
     if ticket.assignee_id:
         ticket.status = TicketStatus.ASSIGNED
-    ticket_sla_recompute(ticket=ticket, now=now)
+    # the state as of opening; the sweep brings a back-dated ticket up to now
+    ticket_sla_recompute(ticket=ticket, now=min(now, ticket.opened_at))
     ticket.save()
     _event(ticket, TicketEventKind.CREATED, actor, channel=ticket.channel, priority=ticket.priority)
     if ticket.assignee_id:
@@ -234,6 +237,7 @@ def ticket_transition(
     expected_version: int | None = None,
     resolution: str | None = None,
     root_cause: str | None = None,
+    at: dt.datetime | None = None,
 ) -> Ticket:
     ticket = _locked(ticket)
     if actor is not None:
@@ -241,7 +245,7 @@ def ticket_transition(
     check_version(instance=ticket, expected=expected_version)
     current = ticket.status
     check_transition(current, status)
-    now = timezone.now()
+    now = at or timezone.now()
     if status == TicketStatus.RESOLVED:
         if resolution is not None:
             ticket.resolution = resolution
@@ -259,13 +263,13 @@ def ticket_transition(
     if current == TicketStatus.WAITING_ON_CUSTOMER:
         TicketPause.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=now)
         ticket.paused_since = None
-        _event(ticket, TicketEventKind.SLA_RESUMED, actor)
+        _event(ticket, TicketEventKind.SLA_RESUMED, actor, at=now)
     if status == TicketStatus.WAITING_ON_CUSTOMER:
         TicketPause.objects.create(ticket=ticket, started_at=now)
         ticket.paused_since = now
-        _event(ticket, TicketEventKind.SLA_PAUSED, actor)
+        _event(ticket, TicketEventKind.SLA_PAUSED, actor, at=now)
     ticket.status = status
-    _event(ticket, TicketEventKind.STATUS, actor, **{"from": current, "to": status})
+    _event(ticket, TicketEventKind.STATUS, actor, at=now, **{"from": current, "to": status})
     ticket_sla_recompute(ticket=ticket, now=now, actor=actor)
     ticket.version += 1
     ticket.save()
@@ -279,6 +283,7 @@ def ticket_assign(
     ticket: Ticket,
     assignee: User | None,
     expected_version: int | None = None,
+    at: dt.datetime | None = None,
 ) -> Ticket:
     ticket = _locked(ticket)
     if actor is not None:
@@ -295,7 +300,7 @@ def ticket_assign(
         ticket.status = TicketStatus.ASSIGNED
     elif assignee is None and ticket.status == TicketStatus.ASSIGNED:
         ticket.status = TicketStatus.NEW
-    _event(ticket, TicketEventKind.ASSIGNED, actor, assignee=assignee.pk if assignee else None,
+    _event(ticket, TicketEventKind.ASSIGNED, actor, at=at, assignee=assignee.pk if assignee else None,
            name=str(assignee) if assignee else "")  # fmt: skip
     ticket.version += 1
     ticket.save()
@@ -351,7 +356,7 @@ def ticket_update(
 
 @transaction.atomic
 def ticket_comment(
-    *, actor: User, ticket: Ticket, body: str, is_public: bool = True
+    *, actor: User, ticket: Ticket, body: str, is_public: bool = True, at: dt.datetime | None = None
 ) -> TicketComment:
     """A reply to the customer (public) or an internal note. The first public reply by our
     staff is the first response of the SLA."""
@@ -365,17 +370,22 @@ def ticket_comment(
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
     comment = TicketComment.objects.create(
-        ticket=ticket, author=actor, body=body.strip(), is_public=is_public
+        ticket=ticket,
+        author=actor,
+        body=body.strip(),
+        is_public=is_public,
+        created_at=at or timezone.now(),
     )
     _event(
         ticket,
         TicketEventKind.COMMENT if is_public else TicketEventKind.NOTE,
         actor,
+        at=comment.created_at,
         comment=comment.pk,
     )
     if is_staff and is_public and ticket.first_responded_at is None:
         ticket.first_responded_at = comment.created_at
-        ticket_sla_recompute(ticket=ticket, actor=actor)
+        ticket_sla_recompute(ticket=ticket, actor=actor, now=comment.created_at)
         ticket.save(update_fields=["first_responded_at", "response_sla", "resolution_sla",
                                    "first_response_due_at", "resolution_due_at", "sla_warning", "sla_policy"])  # fmt: skip
     return comment
