@@ -183,3 +183,24 @@ def sla_status(
 def parse_intervals(spec: Iterable[Sequence[str]]) -> tuple[Interval, ...]:
     """[["08:30", "12:00"], ["13:30", "17:30"]] -> time intervals."""
     return tuple((dt.time.fromisoformat(a), dt.time.fromisoformat(b)) for a, b in spec)
+
+
+# --- satisfaction ----------------------------------------------------------------------------
+
+
+def csat(scores: Iterable[int]) -> float | None:
+    """CSAT: the share (in %) of 4 and 5 among the rated tickets (scores 1–5)."""
+    values = list(scores)
+    if not values:
+        return None
+    return round(100 * sum(1 for s in values if s >= 4) / len(values), 2)
+
+
+def nps(scores: Iterable[int]) -> float | None:
+    """NPS: % promoters (9–10) minus % detractors (0–6) of 0–10 answers."""
+    values = list(scores)
+    if not values:
+        return None
+    promoters = sum(1 for s in values if s >= 9)
+    detractors = sum(1 for s in values if s <= 6)
+    return round(100 * (promoters - detractors) / len(values), 2)

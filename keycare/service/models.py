@@ -366,3 +366,31 @@ class TicketSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class TicketRating(models.Model):
+    """CSAT: a one-time link sent to the contact when the ticket is resolved (no login)."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField(_("sent to"))
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(
+        _("score"), null=True, blank=True, choices=[(i, str(i)) for i in range(1, 6)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="rating_score_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score or '—'}"

@@ -246,6 +246,7 @@ def ticket_transition(
     current = ticket.status
     check_transition(current, status)
     now = at or timezone.now()
+    invite = False
     if status == TicketStatus.RESOLVED:
         if resolution is not None:
             ticket.resolution = resolution
@@ -256,6 +257,7 @@ def ticket_transition(
                 {"resolution": _("Describe the resolution before resolving the ticket.")}
             )
         ticket.resolved_at = now
+        invite = True
     if status == TicketStatus.CLOSED:
         ticket.closed_at = now
     if is_reopen(current, status):
@@ -273,6 +275,10 @@ def ticket_transition(
     ticket_sla_recompute(ticket=ticket, now=now, actor=actor)
     ticket.version += 1
     ticket.save()
+    if invite:
+        from .ratings import rating_invite
+
+        rating_invite(ticket=ticket, now=now)
     return ticket
 
 

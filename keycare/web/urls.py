@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard, dataio, service
+from .views import accounts, auth, dashboard, dataio, ratings, service
 
 app_name = "web"
 
@@ -39,6 +39,7 @@ urlpatterns = [
     path("service/", service.TicketListView.as_view(), name="ticket_list"),
     path("service/new/", service.TicketCreateView.as_view(), name="ticket_create"),
     path("service/<int:pk>/", service.TicketDetailView.as_view(), name="ticket_detail"),
+    path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
     path("data/import/", dataio.ImportView.as_view(), name="import"),
     path("data/import/<int:pk>/", dataio.ImportJobView.as_view(), name="import_job"),
     path("data/export/<str:kind>.<str:fmt>", dataio.ExportView.as_view(), name="export"),
