@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget, Ticket, TicketEvent
+from .models import (
+    BusinessCalendar,
+    CalendarDay,
+    SlaAlert,
+    SlaPolicy,
+    SlaTarget,
+    Ticket,
+    TicketEvent,
+    Webhook,
+)
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -52,3 +61,18 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # tickets are opened through the service desk, where the SLA applies
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ["name", "format", "url", "is_active"]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "target", "level", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["level", "target"]
+    readonly_fields = [f.name for f in SlaAlert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

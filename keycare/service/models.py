@@ -394,3 +394,56 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.score or '—'}"
+
+
+class Webhook(models.Model):
+    """Where SLA alerts go besides email: a generic JSON endpoint, or a WeCom (企业微信) or
+    DingTalk (钉钉) group robot."""
+
+    class Format(models.TextChoices):
+        GENERIC = "generic", _("Generic JSON")
+        WECOM = "wecom", _("WeCom robot")
+        DINGTALK = "dingtalk", _("DingTalk robot")
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    format = models.CharField(
+        _("format"), max_length=10, choices=Format.choices, default=Format.GENERIC
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaAlert(models.Model):
+    """One escalation notice, recorded before it is sent: the unique key makes every notice
+    go out once, even when the sweep runs again or a worker restarts."""
+
+    class Level(models.IntegerChoices):
+        AT_RISK = 1, _("At risk")
+        BREACHED = 2, _("Breached")
+        ESCALATED = 3, _("Still breached: escalated")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="alerts")
+    target = models.CharField(_("target"), max_length=12)  # "response" or "resolution"
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    recipients = models.JSONField(_("recipients"), default=list)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "level"], name="sla_alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} L{self.level}"

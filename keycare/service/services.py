@@ -402,13 +402,10 @@ def ticket_sla_sweep(*, now: dt.datetime | None = None) -> int:
     Returns how many tickets changed state."""
     now = now or timezone.now()
     changed = 0
-    candidates = (
-        Ticket.objects.filter(
-            status__in=[s for s in TicketStatus.values if s not in ("resolved", "closed")]
-        )
-        .exclude(response_sla=SlaState.BREACHED, resolution_sla=SlaState.BREACHED)
-        .select_related("account", "sla_policy")
-    )
+    # breached tickets stay candidates: the escalation ladder has later levels
+    candidates = Ticket.objects.filter(
+        status__in=[s for s in TicketStatus.values if s not in ("resolved", "closed")]
+    ).select_related("account", "sla_policy")
     for ticket in candidates.iterator(chunk_size=500):
         with transaction.atomic():
             locked = (
@@ -421,4 +418,7 @@ def ticket_sla_sweep(*, now: dt.datetime | None = None) -> int:
             if (locked.response_sla, locked.resolution_sla) != before:
                 locked.save(update_fields=["response_sla", "resolution_sla", "sla_warning"])
                 changed += 1
+            from .escalation import alerts_for
+
+            alerts_for(locked, now)
     return changed
