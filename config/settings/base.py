@@ -167,6 +167,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 KEYCARE_BASE_URL = env.str("KEYCARE_BASE_URL", default="http://127.0.0.1:8000")
 # Minutes a target may stay breached before the executives are alerted too.
 KEYCARE_ESCALATION_MINUTES = env.int("KEYCARE_ESCALATION_MINUTES", default=240)
+# Internal labour cost per engineer hour (CNY), for the cost to serve of field visits.
+KEYCARE_LABOUR_RATE = env.float("KEYCARE_LABOUR_RATE", default=180.0)
 KEYCARE_TICK_SECONDS = env.int("KEYCARE_TICK_SECONDS", default=60)
 # Embedded mode only: run background tasks in a thread of the web process.
 KEYCARE_EAGER_THREADS = env.bool("KEYCARE_EAGER_THREADS", default=True)

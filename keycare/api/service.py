@@ -6,11 +6,19 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from keycare.accounts.models import Account, Contact, Equipment
-from keycare.service import selectors, services
+from keycare.accounts.models import Account, Contact, Equipment, Product
+from keycare.service import selectors, services, visits
 from keycare.service.choices import Channel, Priority, RootCause, TicketStatus, TicketType
 from keycare.service.filters import TicketFilterSet
-from keycare.service.models import BusinessCalendar, SlaPolicy, SlaTarget, Ticket, TicketComment
+from keycare.service.models import (
+    BusinessCalendar,
+    FieldVisit,
+    SlaPolicy,
+    SlaTarget,
+    StockLocation,
+    Ticket,
+    TicketComment,
+)
 from keycare.users.models import User
 
 from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
@@ -20,6 +28,11 @@ class TicketSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default=None)
     sla_status = serializers.CharField(read_only=True)
+    cost_to_serve = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    def to_representation(self, instance):
+        # the cost to serve is internal: customers do not see it
+        return _hide_costs_from_customers(self, super().to_representation(instance))
 
     class Meta:
         model = Ticket
@@ -28,10 +41,19 @@ class TicketSerializer(serializers.ModelSerializer):
             "priority", "channel", "subject", "description", "status", "assignee", "assignee_name",
             "coverage", "resolution", "root_cause", "sla_policy", "opened_at",
             "first_response_due_at", "resolution_due_at", "first_responded_at", "resolved_at",
-            "closed_at", "response_sla", "resolution_sla", "sla_status", "sla_warning", "version",
+            "closed_at", "response_sla", "resolution_sla", "sla_status", "sla_warning",
+            "labour_cost", "parts_cost", "travel_cost", "cost_to_serve", "version",
             "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+def _hide_costs_from_customers(serializer, data: dict) -> dict:
+    request = serializer.context.get("request")
+    if request is not None and request.user.is_portal_user:
+        for field in ("labour_cost", "parts_cost", "travel_cost", "cost_to_serve"):
+            data.pop(field, None)
+    return data
 
 
 class TicketInputSerializer(serializers.Serializer):
@@ -135,7 +157,11 @@ class TicketViewSet(ScopedViewSet):
             expected_version=values.get("version"), resolution=values.get("resolution"),
             root_cause=values.get("root_cause"),
         )  # fmt: skip
-        return Response(TicketSerializer(self._fresh(self.get_object())).data)
+        return Response(
+            TicketSerializer(
+                self._fresh(self.get_object()), context=self.get_serializer_context()
+            ).data
+        )
 
     @extend_schema(request=AssignSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
@@ -145,7 +171,9 @@ class TicketViewSet(ScopedViewSet):
         ticket = self.get_object()
         services.ticket_assign(actor=request.user, ticket=ticket, assignee=data.validated_data["assignee"],
                                expected_version=data.validated_data.get("version"))  # fmt: skip
-        return Response(TicketSerializer(self._fresh(ticket)).data)
+        return Response(
+            TicketSerializer(self._fresh(ticket), context=self.get_serializer_context()).data
+        )
 
     @extend_schema(request=None, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
@@ -158,7 +186,9 @@ class TicketViewSet(ScopedViewSet):
             require_permission(actor=request.user, action="change", obj=ticket)
         # someone else has it: the service answers with a 409 that names them
         services.ticket_claim(actor=request.user, ticket=ticket)
-        return Response(TicketSerializer(self._fresh(ticket)).data)
+        return Response(
+            TicketSerializer(self._fresh(ticket), context=self.get_serializer_context()).data
+        )
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
@@ -241,3 +271,85 @@ class CalendarViewSet(ReadOnlyScopedViewSet):
     selector = staticmethod(selectors.calendar_list)
     scoped_model = BusinessCalendar
     serializer_class = CalendarSerializer
+
+
+class VisitPartSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    location = serializers.PrimaryKeyRelatedField(queryset=StockLocation.objects.all())
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    engineers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    parts = VisitPartSerializer(many=True, read_only=True)
+    labour_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    total_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = FieldVisit
+        fields = ["id", "ticket", "planned_start", "engineers", "status", "checked_in_at", "checked_out_at",
+                  "work_done", "labour_hours", "labour_rate", "labour_cost", "travel_cost", "parts_cost",
+                  "parts", "total_cost", "signed_off_by", "signed_off_at", "version"]  # fmt: skip
+        read_only_fields = fields
+
+
+class VisitPlanSerializer(serializers.Serializer):
+    ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.none())
+    planned_start = serializers.DateTimeField()
+    engineers = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.filter(is_active=True)
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["ticket"].queryset = Ticket.objects.restrict(request.user, "view")
+
+
+class VisitCompleteSerializer(serializers.Serializer):
+    work_done = serializers.CharField()
+    labour_hours = serializers.DecimalField(max_digits=7, decimal_places=2)
+    travel_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, default=0
+    )
+    parts = VisitPartSerializer(many=True, required=False, default=list)
+    signed_off_by = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False)
+
+
+@extend_schema_view(
+    create=extend_schema(request=VisitPlanSerializer, responses={201: VisitSerializer})
+)
+class VisitViewSet(ScopedViewSet):
+    """Field visits (上门服务): plan with POST, then `check-in/` and `complete/` (parts, labour,
+    travel, customer sign-off). Filter: ticket."""
+
+    selector = staticmethod(selectors.visit_list)
+    scoped_model = FieldVisit
+    serializer_class = VisitSerializer
+    input_serializer = VisitPlanSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    scoped_action_map = {"check_in": "view", "complete": "view"}
+
+    def perform_service_create(self, data):
+        return visits.visit_plan(actor=self.request.user, **data)
+
+    @extend_schema(request=None, responses=VisitSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        visit = visits.visit_check_in(actor=request.user, visit=self.get_object())
+        return Response(VisitSerializer(self._fresh(visit)).data)
+
+    @extend_schema(request=VisitCompleteSerializer, responses=VisitSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        data = VisitCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version = values.pop("version", None)
+        visit = visits.visit_complete(
+            actor=request.user, visit=self.get_object(), expected_version=version, **values
+        )
+        return Response(VisitSerializer(self._fresh(visit)).data)

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
-from .service import CalendarViewSet, SlaPolicyViewSet, TicketViewSet
+from .service import CalendarViewSet, SlaPolicyViewSet, TicketViewSet, VisitViewSet
 from .users import MeApi, TokenObtainApi
 
 app_name = "api"
@@ -17,6 +17,7 @@ router.register("orders", OrderViewSet, basename="order")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 router.register("calendars", CalendarViewSet, basename="calendar")
+router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

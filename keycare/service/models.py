@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
@@ -267,6 +268,9 @@ class Ticket(models.Model):
         _("resolution SLA"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
     )
     sla_warning = models.CharField(_("SLA warning"), max_length=255, blank=True)
+    labour_cost = models.DecimalField(_("labour cost"), max_digits=12, decimal_places=2, default=0)
+    parts_cost = models.DecimalField(_("parts cost"), max_digits=12, decimal_places=2, default=0)
+    travel_cost = models.DecimalField(_("travel cost"), max_digits=12, decimal_places=2, default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )  # fmt: skip
@@ -299,6 +303,10 @@ class Ticket(models.Model):
         ]
         states = [self.response_sla, self.resolution_sla]
         return next(s for s in order if s in states)
+
+    @property
+    def cost_to_serve(self) -> Decimal:
+        return self.labour_cost + self.parts_cost + self.travel_cost
 
     @property
     def sla_status_display(self) -> str:
@@ -447,3 +455,113 @@ class SlaAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.target} L{self.level}"
+
+
+class StockLocation(models.Model):
+    """A warehouse or an engineer's van, holding spare parts."""
+
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", _("Warehouse")
+        VAN = "van", _("Engineer's van")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.WAREHOUSE)
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("engineer"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="vans",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("stock location")
+        verbose_name_plural = _("stock locations")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StockLevel(models.Model):
+    location = models.ForeignKey(StockLocation, on_delete=models.CASCADE, related_name="levels")
+    product = models.ForeignKey(
+        "accounts.Product", verbose_name=_("part"), on_delete=models.PROTECT
+    )
+    quantity = models.DecimalField(_("in stock"), max_digits=12, decimal_places=3, default=0)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["location", "product"], name="stock_level_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stock_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} · {self.product_id}: {self.quantity}"
+
+
+class FieldVisit(models.Model):
+    """An on-site visit (上门服务) for a ticket: who went, when, what was done and used."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ON_SITE = "on_site", _("On site")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="visits"
+    )
+    planned_start = models.DateTimeField(_("planned for"))
+    engineers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("engineers"), related_name="visits"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
+    work_done = models.TextField(_("work done"), blank=True)
+    labour_hours = models.DecimalField(_("labour hours"), max_digits=7, decimal_places=2, default=0)
+    labour_rate = models.DecimalField(_("hourly rate"), max_digits=10, decimal_places=2, default=0)
+    travel_cost = models.DecimalField(_("travel cost"), max_digits=12, decimal_places=2, default=0)
+    parts_cost = models.DecimalField(_("parts cost"), max_digits=12, decimal_places=2, default=0)
+    signed_off_by = models.CharField(_("signed off by (customer)"), max_length=100, blank=True)
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("field visit")
+        verbose_name_plural = _("field visits")
+        ordering = ["planned_start", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.planned_start:%Y-%m-%d}"
+
+    @property
+    def labour_cost(self) -> Decimal:
+        return (Decimal(self.labour_hours) * Decimal(self.labour_rate)).quantize(Decimal("0.01"))
+
+    @property
+    def total_cost(self):
+        return self.labour_cost + self.travel_cost + self.parts_cost
+
+
+class VisitPart(models.Model):
+    visit = models.ForeignKey(FieldVisit, on_delete=models.CASCADE, related_name="parts")
+    product = models.ForeignKey(
+        "accounts.Product", verbose_name=_("part"), on_delete=models.PROTECT
+    )
+    location = models.ForeignKey(
+        StockLocation, verbose_name=_("taken from"), on_delete=models.PROTECT
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("part used")
+        verbose_name_plural = _("parts used")
+
+    def __str__(self) -> str:
+        return f"{self.product_id} × {self.quantity}"

@@ -7,7 +7,7 @@ from keycare.accounts.scopes import portal_account_ids, team_account_ids
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 from keycare.users.choices import STAFF_ROLES, Role
 
-from .models import BusinessCalendar, SlaPolicy, Ticket, TicketComment, TicketEvent
+from .models import BusinessCalendar, FieldVisit, SlaPolicy, Ticket, TicketComment, TicketEvent
 
 
 @scope_rule(Ticket)
@@ -68,6 +68,27 @@ def ticket_event_scope(user, action: str) -> Q | bool:
     return q
 
 
+@scope_rule(FieldVisit)
+def field_visit_scope(user, action: str) -> Q | bool:
+    """Visits (with their costs) are internal: staff only. They follow their ticket; the
+    engineers on a visit may always work it."""
+    if not user.has_role(*STAFF_ROLES):
+        return False
+    verdict = scope_filter(Ticket, user, "view" if action == "view" else "change")
+    if verdict is True:
+        return True
+    q = (
+        Q(pk__in=[])
+        if verdict is False
+        else Q(ticket__in=Ticket.objects.filter(verdict).values("pk"))
+    )
+    if user.has_role(Role.SERVICE_ENGINEER):
+        q |= Q(
+            pk__in=FieldVisit.engineers.through.objects.filter(user=user).values("fieldvisit_id")
+        )
+    return q
+
+
 @scope_rule(SlaPolicy)
 def sla_policy_scope(user, action: str) -> Q | bool:
     """Staff read the policies; administrators maintain them."""
@@ -79,5 +100,5 @@ def calendar_scope(user, action: str) -> Q | bool:
     return user.has_role(Role.ADMINISTRATOR) or (action == "view" and user.has_role(*STAFF_ROLES))
 
 
-for _model in (Ticket, TicketComment, TicketEvent, SlaPolicy, BusinessCalendar):
+for _model in (Ticket, TicketComment, TicketEvent, FieldVisit, SlaPolicy, BusinessCalendar):
     register_model_perms(_model)

@@ -51,3 +51,35 @@ def calendar_list(
     *, actor: User, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[BusinessCalendar]:
     return restrict(BusinessCalendar.objects.all(), actor, "view").prefetch_related("days")
+
+
+def visit_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet:
+    from .models import FieldVisit, VisitPart
+
+    qs = restrict(FieldVisit.objects.all(), actor, "view")
+    if filters and filters.get("ticket"):
+        try:
+            qs = qs.filter(ticket_id=int(filters["ticket"]))
+        except (TypeError, ValueError):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"ticket": ["Enter a whole number."]}) from None
+    return (
+        qs.select_related("ticket")
+        .prefetch_related(
+            "engineers",
+            Prefetch("parts", queryset=VisitPart.objects.select_related("product", "location")),
+        )
+        .order_by("planned_start", "id")
+    )
+
+
+def stock_for(*, actor: User) -> QuerySet:
+    """Parts in stock, for the check-out form."""
+    from .models import StockLevel
+
+    return (
+        StockLevel.objects.filter(quantity__gt=0)
+        .select_related("product", "location")
+        .order_by("location__name", "product__code")
+    )

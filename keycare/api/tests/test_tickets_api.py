@@ -133,3 +133,22 @@ def test_policies_and_calendars_for_staff(kam, portal_user):
     calendars = api(kam).get("/api/v1/calendars/").json()["results"]
     assert calendars[0]["is_default"] and any(d["kind"] == "workday" for d in calendars[0]["days"])
     assert api(portal_user).get("/api/v1/sla-policies/").status_code == 403
+
+
+def test_visits_api_and_costs_hidden_from_customers(world, engineer, portal_user, service_manager):
+    from decimal import Decimal
+
+    ticket = TicketFactory(account=world["mine"], assignee=engineer)
+    manager = api(service_manager)
+    planned = manager.post("/api/v1/visits/", {"ticket": ticket.pk, "planned_start": "2026-12-01T09:00:00+08:00",
+                                               "engineers": [engineer.pk]}, format="json")  # fmt: skip
+    assert planned.status_code == 201, planned.json()
+    visit_id = planned.json()["id"]
+    done = api(engineer).post(f"/api/v1/visits/{visit_id}/complete/",
+                              {"work_done": "调试", "labour_hours": "1.5", "travel_cost": "100"}, format="json")  # fmt: skip
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    staff_view = manager.get(f"/api/v1/tickets/{ticket.pk}/").json()
+    assert Decimal(staff_view["cost_to_serve"]) == Decimal("1.5") * Decimal("180") + Decimal("100")
+    customer_view = api(portal_user).get(f"/api/v1/tickets/{ticket.pk}/").json()
+    assert "cost_to_serve" not in customer_view and "labour_cost" not in customer_view
+    assert api(portal_user).get("/api/v1/visits/").status_code == 403  # visits are internal

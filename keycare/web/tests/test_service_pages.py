@@ -108,3 +108,43 @@ def test_ticket_list_filters_and_query_count(
     assert response.context["page"].paginator.count == 23
     p1 = client.get(url, {"priority": "P1"})
     assert p1.context["page"].paginator.count == 20
+
+
+def test_visit_with_parts_on_the_ticket_page(client, setup, service_manager, engineer):
+    from decimal import Decimal
+
+    from keycare.accounts.tests.factories import ProductFactory
+    from keycare.service.models import StockLevel, StockLocation
+
+    part = ProductFactory(name="主轴轴承", standard_cost=Decimal("3900"))
+    van = StockLocation.objects.create(name="二号车", kind="van", engineer=engineer)
+    level = StockLevel.objects.create(location=van, product=part, quantity=Decimal("5"))
+    ticket = TicketFactory(account=setup["mine"], assignee=engineer)
+    url = reverse("web:ticket_detail", args=[ticket.pk])
+    client.force_login(service_manager)
+    client.post(
+        url,
+        {"action": "plan_visit", "planned_start": "2026-12-01T09:00", "engineers": [engineer.pk]},
+    )
+    visit = ticket.visits.get()
+    assert list(visit.engineers.all()) == [engineer]
+    client.force_login(engineer)
+    client.post(url, {"action": "check_in", "visit": visit.pk})
+    bad = client.post(
+        url, {"action": "complete_visit", "visit": visit.pk, "work_done": "", "labour_hours": "2"}
+    )
+    assert bad.status_code == 400
+    client.post(url, {"action": "complete_visit", "visit": visit.pk, "work_done": "更换轴承", "labour_hours": "2",
+                      "travel_cost": "300", "stock": level.pk, "quantity": "1", "signed_off_by": "赵磊"})  # fmt: skip
+    ticket.refresh_from_db()
+    assert ticket.parts_cost == Decimal("3900.00") and ticket.travel_cost == Decimal("300.00")
+    assert StockLevel.objects.get(pk=level.pk).quantity == 4
+    page = client.get(url).content.decode()
+    assert 'data-testid="cost-to-serve"' in page and "更换轴承" in page
+
+
+def test_customers_see_neither_visits_nor_costs(client, setup, portal_user):
+    ticket = TicketFactory(account=setup["mine"])
+    client.force_login(portal_user)
+    page = client.get(reverse("web:ticket_detail", args=[ticket.pk])).content.decode()
+    assert 'data-testid="visits"' not in page and 'data-testid="cost-to-serve"' not in page

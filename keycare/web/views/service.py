@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from keycare.accounts.models import Account
 from keycare.core.exceptions import ApplicationError
 from keycare.core.scoping import user_can
-from keycare.service import selectors, services
+from keycare.service import selectors, services, visits
 from keycare.service.filters import TicketFilterSet
 from keycare.service.models import Ticket
 from keycare.service.workflow import allowed_transitions
@@ -62,8 +62,21 @@ class TicketDetailView(PageView):
                     "username"
                 )
             )
+        staff = not actor.is_portal_user
+        visits = (
+            list(selectors.visit_list(actor=actor, filters={"ticket": ticket.pk})) if staff else []
+        )
         return {
             "ticket": ticket,
+            "visits": visits,
+            "stock": list(selectors.stock_for(actor=actor)) if staff else [],
+            "visit_engineers": list(
+                User.objects.filter(is_active=True, groups__name="service_engineer").order_by(
+                    "username"
+                )
+            )
+            if can_change
+            else [],
             "comments": selectors.ticket_comments(actor=actor, ticket=ticket),
             "timeline": selectors.ticket_timeline(actor=actor, ticket=ticket),
             "can_change": can_change,
@@ -99,6 +112,45 @@ class TicketDetailView(PageView):
                 services.ticket_assign(actor=request.user, ticket=ticket, assignee=assignee,
                                        expected_version=request.POST.get("version"))  # fmt: skip
                 return redirect("web:ticket_detail", pk=ticket.pk)
+            elif action == "plan_visit":
+                from django.utils.dateparse import parse_datetime
+                from django.utils.timezone import make_aware
+
+                start = parse_datetime(request.POST.get("planned_start", ""))
+                if start is None:
+                    raise ValidationError(_("Enter the date and time of the visit."))
+                if start.tzinfo is None:
+                    start = make_aware(start)
+                engineers = User.objects.filter(
+                    pk__in=request.POST.getlist("engineers"), is_active=True
+                )
+                visits.visit_plan(
+                    actor=request.user, ticket=ticket, planned_start=start, engineers=engineers
+                )
+                messages.success(request, _("Visit planned."))
+                return redirect("web:ticket_detail", pk=ticket.pk)
+            elif action in ("check_in", "complete_visit"):
+                visit = next((v for v in selectors.visit_list(actor=request.user, filters={"ticket": ticket.pk})
+                              if str(v.pk) == request.POST.get("visit")), None)  # fmt: skip
+                if visit is None:
+                    raise Http404
+                if action == "check_in":
+                    visits.visit_check_in(actor=request.user, visit=visit)
+                else:
+                    parts = []
+                    level = next((lv for lv in selectors.stock_for(actor=request.user)
+                                  if str(lv.pk) == request.POST.get("stock")), None)  # fmt: skip
+                    if level is not None:
+                        parts.append({"product": level.product, "location": level.location,
+                                      "quantity": _decimal(request.POST.get("quantity"), "1")})  # fmt: skip
+                    visits.visit_complete(
+                        actor=request.user, visit=visit, work_done=request.POST.get("work_done", ""),
+                        labour_hours=_decimal(request.POST.get("labour_hours"), "0"),
+                        travel_cost=_decimal(request.POST.get("travel_cost"), "0"), parts=parts,
+                        signed_off_by=request.POST.get("signed_off_by", ""),
+                    )  # fmt: skip
+                messages.success(request, _("Visit updated."))
+                return redirect("web:ticket_detail", pk=ticket.pk)
             elif action == "transition":
                 status = request.POST.get("status", "")
                 if status == "resolved":
@@ -131,6 +183,15 @@ class TicketDetailView(PageView):
             self._context(ticket, comment_form, resolve_form),
             status=400,
         )
+
+
+def _decimal(value, default: str):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal((value or default).strip())
+    except InvalidOperation:
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": value}) from None
 
 
 class TicketCreateView(PageView):
