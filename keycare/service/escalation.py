@@ -142,7 +142,7 @@ def alert_send(*, alert_id: int) -> bool:
     delivery failure so the task retries."""
     with transaction.atomic():
         alert = (
-            SlaAlert.objects.select_for_update()
+            SlaAlert.objects.select_for_update(of=("self",))
             .select_related("ticket__account", "ticket__assignee")
             .get(pk=alert_id)
         )
