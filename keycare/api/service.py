@@ -176,6 +176,17 @@ class TicketViewSet(ScopedViewSet):
         )
 
     @extend_schema(request=None, responses=TicketSerializer)
+    @action(detail=True, methods=["post"], url_path="auto-assign")
+    def auto_assign(self, request, pk=None):
+        """Assign by the rules: the account's service lead, else the least-loaded engineer of
+        its team."""
+        ticket = self.get_object()
+        services.ticket_auto_assign(actor=request.user, ticket=ticket)
+        return Response(
+            TicketSerializer(self._fresh(ticket), context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(request=None, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         """Take the ticket; 409 when someone else has it."""

@@ -282,6 +282,55 @@ def ticket_transition(
     return ticket
 
 
+def ticket_assignee_suggest(ticket: Ticket) -> User | None:
+    """The assignment rules, in order: the service lead of the account (or of the nearest
+    group above it); else the least-loaded engineer of the account's team (fewest open
+    tickets); else nobody (the service manager dispatches by hand)."""
+    from django.db.models import Count, Q
+
+    from keycare.accounts.choices import AccountTeamRole
+    from keycare.accounts.models import AccountTeamMember
+
+    chain = [int(x) for x in ticket.account.path.strip("/").split("/") if x][::-1] or [
+        ticket.account_id
+    ]
+    leads = AccountTeamMember.objects.filter(
+        account_id__in=chain, role=AccountTeamRole.SERVICE_LEAD, user__is_active=True
+    ).values_list("account_id", "user_id")
+    by_account = dict(leads)
+    for account_id in chain:
+        if account_id in by_account:
+            return User.objects.get(pk=by_account[account_id])
+    open_statuses = [s for s in TicketStatus.values if s not in ("resolved", "closed")]
+    team = (
+        User.objects.filter(
+            is_active=True,
+            groups__name="service_engineer",
+            account_memberships__account_id=ticket.account_id,
+        )
+        .annotate(
+            load=Count(
+                "assigned_tickets",
+                filter=Q(assigned_tickets__status__in=open_statuses),
+                distinct=True,
+            )
+        )
+        .order_by("load", "username")
+    )
+    return team.first()
+
+
+@transaction.atomic
+def ticket_auto_assign(*, actor: User | None, ticket: Ticket) -> Ticket:
+    """Assign by the rules when nobody has the ticket yet."""
+    if ticket.assignee_id:
+        return ticket
+    assignee = ticket_assignee_suggest(ticket)
+    if assignee is None:
+        return ticket
+    return ticket_assign(actor=actor, ticket=ticket, assignee=assignee)
+
+
 @transaction.atomic
 def ticket_assign(
     *,

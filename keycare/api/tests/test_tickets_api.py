@@ -152,3 +152,10 @@ def test_visits_api_and_costs_hidden_from_customers(world, engineer, portal_user
     customer_view = api(portal_user).get(f"/api/v1/tickets/{ticket.pk}/").json()
     assert "cost_to_serve" not in customer_view and "labour_cost" not in customer_view
     assert api(portal_user).get("/api/v1/visits/").status_code == 403  # visits are internal
+
+
+def test_auto_assign_picks_the_service_lead(world, engineer, service_manager):
+    ticket = TicketFactory(account=world["mine"])
+    response = api(service_manager).post(f"/api/v1/tickets/{ticket.pk}/auto-assign/")
+    assert response.status_code == 200
+    assert (response.json()["assignee"], response.json()["status"]) == (engineer.pk, "assigned")

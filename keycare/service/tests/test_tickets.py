@@ -230,3 +230,25 @@ def test_ticket_scope_per_role(request, fixture, sees, kam, engineer, portal_use
     }
     expected = sees | ({"assigned"} if sees == {"mine", "other"} else set())
     assert visible == expected
+
+
+def test_assignment_rules_service_lead_then_least_loaded(make_user):
+    lead = make_user("service_engineer", username="lead")
+    busy = make_user("service_engineer", username="busy")
+    free = make_user("service_engineer", username="free")
+    group = AccountFactory()
+    branch = AccountFactory(parent=group)
+    AccountTeamMemberFactory(account=group, user=lead, role=AccountTeamRole.SERVICE_LEAD)
+    # the branch has no lead of its own: the group's lead takes it
+    assert (
+        services.ticket_auto_assign(actor=None, ticket=TicketFactory(account=branch)).assignee
+        == lead
+    )
+    other = AccountFactory()
+    for user in (busy, free):
+        AccountTeamMemberFactory(account=other, user=user, role=AccountTeamRole.SERVICE_ENGINEER)
+    TicketFactory(account=other, assignee=busy)
+    ticket = services.ticket_auto_assign(actor=None, ticket=TicketFactory(account=other))
+    assert (ticket.assignee, ticket.status) == (free, "assigned")
+    nobody = TicketFactory(account=AccountFactory())
+    assert services.ticket_auto_assign(actor=None, ticket=nobody).assignee is None

@@ -105,6 +105,9 @@ class TicketDetailView(PageView):
                 services.ticket_claim(actor=request.user, ticket=ticket)
                 messages.success(request, _("The ticket is yours."))
                 return redirect("web:ticket_detail", pk=ticket.pk)
+            elif action == "auto_assign":
+                services.ticket_auto_assign(actor=request.user, ticket=ticket)
+                return redirect("web:ticket_detail", pk=ticket.pk)
             elif action == "assign":
                 assignee = User.objects.filter(
                     pk=request.POST.get("assignee") or 0, is_active=True
