@@ -13,6 +13,8 @@ from keycare.service.filters import TicketFilterSet
 from keycare.service.models import (
     BusinessCalendar,
     FieldVisit,
+    MaintenancePlan,
+    ServiceContract,
     SlaPolicy,
     SlaTarget,
     StockLocation,
@@ -364,3 +366,48 @@ class VisitViewSet(ScopedViewSet):
             actor=request.user, visit=self.get_object(), expected_version=version, **values
         )
         return Response(VisitSerializer(self._fresh(visit)).data)
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    equipment = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    usage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceContract
+        fields = ["id", "number", "account", "account_name", "equipment", "starts_on", "ends_on", "sla_policy",
+                  "included_visits", "included_hours", "renewal_reminder_days", "reminded_at", "usage"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_usage(self, obj) -> dict:
+        from keycare.service.contracts import contract_usage
+
+        usage = contract_usage(obj)
+        return {"visits_used": usage["visits_used"], "hours_used": str(usage["hours_used"]),
+                "visits_left": usage["visits_left"]}  # fmt: skip
+
+
+class ContractViewSet(ReadOnlyScopedViewSet):
+    """Service contracts (服务合同) with their usage. Filter: account. Maintained in the admin."""
+
+    selector = staticmethod(selectors.contract_list)
+    scoped_model = ServiceContract
+    serializer_class = ContractSerializer
+
+
+class MaintenancePlanSerializer(serializers.ModelSerializer):
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = MaintenancePlan
+        fields = ["id", "equipment", "contract", "interval_months", "next_due", "lead_days", "last_ticket",
+                  "is_active", "is_overdue"]  # fmt: skip
+        read_only_fields = fields
+
+
+class MaintenancePlanViewSet(ReadOnlyScopedViewSet):
+    """Preventive maintenance plans; the minute tick opens their tickets ahead of time."""
+
+    selector = staticmethod(selectors.maintenance_plan_list)
+    scoped_model = MaintenancePlan
+    serializer_class = MaintenancePlanSerializer

@@ -3,7 +3,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
-from .service import CalendarViewSet, SlaPolicyViewSet, TicketViewSet, VisitViewSet
+from .service import (
+    CalendarViewSet,
+    ContractViewSet,
+    MaintenancePlanViewSet,
+    SlaPolicyViewSet,
+    TicketViewSet,
+    VisitViewSet,
+)
 from .users import MeApi, TokenObtainApi
 
 app_name = "api"
@@ -18,6 +25,8 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("maintenance-plans", MaintenancePlanViewSet, basename="maintenance-plan")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -4,6 +4,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import (
     BusinessCalendar,
     CalendarDay,
+    MaintenancePlan,
+    ServiceContract,
     SlaAlert,
     SlaPolicy,
     SlaTarget,
@@ -76,3 +78,32 @@ class SlaAlertAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ServiceContract)
+class ServiceContractAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "number",
+        "account",
+        "starts_on",
+        "ends_on",
+        "sla_policy",
+        "included_visits",
+        "reminded_at",
+    ]
+    search_fields = ["number", "account__name"]
+    autocomplete_fields = ["account"]
+    filter_horizontal = ["equipment"]
+
+
+@admin.register(MaintenancePlan)
+class MaintenancePlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "equipment",
+        "interval_months",
+        "next_due",
+        "lead_days",
+        "last_ticket",
+        "is_active",
+    ]
+    list_select_related = ["equipment", "last_ticket"]

@@ -245,6 +245,14 @@ class Ticket(models.Model):
     coverage = models.CharField(
         _("coverage"), max_length=10, choices=Coverage.choices, default=Coverage.UNKNOWN
     )
+    contract = models.ForeignKey(
+        "ServiceContract",
+        verbose_name=_("service contract"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     resolution = models.TextField(_("resolution"), blank=True)
     root_cause = models.CharField(
         _("root cause"), max_length=20, choices=RootCause.choices, blank=True
@@ -565,3 +573,111 @@ class VisitPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} × {self.quantity}"
+
+
+class ServiceContract(models.Model):
+    """A service contract (服务合同): which equipment it covers, for how long, with which SLA,
+    and how many visits or hours it includes."""
+
+    number = models.CharField(_("contract number"), max_length=40, unique=True)
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    equipment = models.ManyToManyField(
+        "accounts.Equipment",
+        verbose_name=_("covered equipment"),
+        blank=True,
+        related_name="contracts",
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    sla_policy = models.ForeignKey(
+        SlaPolicy, verbose_name=_("SLA policy (overrides the tier's)"), null=True, blank=True, on_delete=models.PROTECT
+    )  # fmt: skip
+    included_visits = models.PositiveIntegerField(
+        _("included visits"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    included_hours = models.DecimalField(
+        _("included hours"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    renewal_reminder_days = models.PositiveSmallIntegerField(
+        _("remind days before the end"), default=60
+    )
+    reminded_at = models.DateTimeField(_("renewal reminder sent"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service contract")
+        verbose_name_plural = _("service contracts")
+        ordering = ["-ends_on", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="contract_period_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The contract cannot end before it starts.")})
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+class MaintenancePlan(models.Model):
+    """Preventive maintenance: every `interval_months`, a maintenance ticket is opened
+    `lead_days` before the due date."""
+
+    equipment = models.ForeignKey(
+        "accounts.Equipment",
+        verbose_name=_("equipment"),
+        on_delete=models.CASCADE,
+        related_name="maintenance_plans",
+    )
+    contract = models.ForeignKey(
+        ServiceContract,
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    interval_months = models.PositiveSmallIntegerField(_("every (months)"), default=3)
+    next_due = models.DateField(_("next due"))
+    lead_days = models.PositiveSmallIntegerField(_("open the ticket days ahead"), default=14)
+    last_ticket = models.ForeignKey(
+        Ticket,
+        verbose_name=_("last ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("maintenance plan")
+        verbose_name_plural = _("maintenance plans")
+        ordering = ["next_due"]
+
+    def __str__(self) -> str:
+        return f"{self.equipment_id} / {self.interval_months}m"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone as tz
+
+        open_ticket = self.last_ticket_id and self.last_ticket.status not in ("resolved", "closed")
+        return bool(
+            open_ticket
+        ) and self.last_ticket.opened_at.date() < tz.localdate() - dt.timedelta(days=self.lead_days)

@@ -7,7 +7,16 @@ from keycare.accounts.scopes import portal_account_ids, team_account_ids
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 from keycare.users.choices import STAFF_ROLES, Role
 
-from .models import BusinessCalendar, FieldVisit, SlaPolicy, Ticket, TicketComment, TicketEvent
+from .models import (
+    BusinessCalendar,
+    FieldVisit,
+    MaintenancePlan,
+    ServiceContract,
+    SlaPolicy,
+    Ticket,
+    TicketComment,
+    TicketEvent,
+)
 
 
 @scope_rule(Ticket)
@@ -89,6 +98,30 @@ def field_visit_scope(user, action: str) -> Q | bool:
     return q
 
 
+@scope_rule(ServiceContract)
+def service_contract_scope(user, action: str) -> Q | bool:
+    """Contracts follow their account for reading; administrators and service managers
+    maintain them. Customers see their own account's contracts."""
+    if action != "view":
+        return user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER)
+    verdict = scope_filter(Account, user, "view")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+
+
+@scope_rule(MaintenancePlan)
+def maintenance_plan_scope(user, action: str) -> Q | bool:
+    if action != "view":
+        return user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER)
+    if not user.has_role(*STAFF_ROLES):
+        return False
+    verdict = scope_filter(Account, user, "view")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(equipment__account__in=Account.objects.filter(verdict).values("pk"))
+
+
 @scope_rule(SlaPolicy)
 def sla_policy_scope(user, action: str) -> Q | bool:
     """Staff read the policies; administrators maintain them."""
@@ -100,5 +133,8 @@ def calendar_scope(user, action: str) -> Q | bool:
     return user.has_role(Role.ADMINISTRATOR) or (action == "view" and user.has_role(*STAFF_ROLES))
 
 
-for _model in (Ticket, TicketComment, TicketEvent, FieldVisit, SlaPolicy, BusinessCalendar):
+for _model in (
+    Ticket, TicketComment, TicketEvent, FieldVisit, ServiceContract, MaintenancePlan, SlaPolicy,
+    BusinessCalendar,
+):  # fmt: skip
     register_model_perms(_model)

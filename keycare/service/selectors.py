@@ -83,3 +83,26 @@ def stock_for(*, actor: User) -> QuerySet:
         .select_related("product", "location")
         .order_by("location__name", "product__code")
     )
+
+
+def contract_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet:
+    from .models import ServiceContract
+
+    qs = restrict(ServiceContract.objects.all(), actor, "view")
+    if filters and str(filters.get("account", "")).isdigit():
+        qs = qs.filter(account_id=int(filters["account"]))
+    return (
+        qs.select_related("account", "sla_policy")
+        .prefetch_related("equipment")
+        .order_by("-ends_on", "number")
+    )
+
+
+def maintenance_plan_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet:
+    from .models import MaintenancePlan
+
+    return (
+        restrict(MaintenancePlan.objects.all(), actor, "view")
+        .select_related("equipment__account", "equipment__product", "last_ticket")
+        .order_by("next_due", "id")
+    )

@@ -154,13 +154,27 @@ def ticket_sla_recompute(
     return ticket
 
 
-def coverage_for(equipment: Equipment | None, on: dt.date) -> str:
+def contract_for(account: Account, equipment: Equipment | None, on: dt.date):
+    """The service contract that covers this work: one naming the equipment, else an
+    account-wide one (no equipment listed), active on the day."""
+    from .models import ServiceContract
+
+    active = ServiceContract.objects.filter(account=account, starts_on__lte=on, ends_on__gte=on)
+    if equipment is not None:
+        covering = active.filter(equipment=equipment).order_by("-ends_on").first()
+        if covering is not None:
+            return covering
+    return active.filter(equipment__isnull=True).order_by("-ends_on").first()
+
+
+def coverage_for(equipment: Equipment | None, on: dt.date, contract=None) -> str:
+    """Warranty first, then a service contract, else billable (shown on the ticket)."""
+    if equipment is not None and equipment.warranty_end and equipment.warranty_end >= on:
+        return Coverage.WARRANTY
+    if contract is not None or (equipment is not None and equipment.contract_ref):
+        return Coverage.CONTRACT
     if equipment is None:
         return Coverage.UNKNOWN
-    if equipment.warranty_end and equipment.warranty_end >= on:
-        return Coverage.WARRANTY
-    if equipment.contract_ref:
-        return Coverage.CONTRACT
     return Coverage.BILLABLE
 
 
@@ -190,7 +204,11 @@ def ticket_create(
     ticket.number = "pending"
     ticket.full_clean(exclude=["number"])
     ticket.number = _next_number(ticket.opened_at)
-    ticket.coverage = coverage_for(ticket.equipment, timezone.localtime(ticket.opened_at).date())
+    opened_on = timezone.localtime(ticket.opened_at).date()
+    ticket.contract = contract_for(account, ticket.equipment, opened_on)
+    ticket.coverage = coverage_for(ticket.equipment, opened_on, ticket.contract)
+    if ticket.contract is not None and ticket.contract.sla_policy_id:
+        ticket.sla_policy = ticket.contract.sla_policy  # the contract's SLA overrides the tier's
     if ticket.assignee_id:
         ticket.status = TicketStatus.ASSIGNED
     # the state as of opening; the sweep brings a back-dated ticket up to now

@@ -8,3 +8,6 @@ def sla_sweep() -> str:
     from .services import ticket_sla_sweep
 
     return f"{ticket_sla_sweep()} tickets changed SLA state"
+
+
+from . import contracts  # noqa: E402,F401  (registers the maintenance and renewal tick)

@@ -159,3 +159,25 @@ def test_auto_assign_picks_the_service_lead(world, engineer, service_manager):
     response = api(service_manager).post(f"/api/v1/tickets/{ticket.pk}/auto-assign/")
     assert response.status_code == 200
     assert (response.json()["assignee"], response.json()["status"]) == (engineer.pk, "assigned")
+
+
+def test_contracts_and_maintenance_plans_api(world, kam, other_kam, portal_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from keycare.accounts.tests.factories import EquipmentFactory
+    from keycare.service.models import MaintenancePlan, ServiceContract
+
+    today = timezone.localdate()
+    ServiceContract.objects.create(number="SC-9", account=world["mine"], starts_on=today, ends_on=today + dt.timedelta(days=365),
+                                   included_visits=6)  # fmt: skip
+    MaintenancePlan.objects.create(
+        equipment=EquipmentFactory(account=world["mine"]), next_due=today
+    )
+    body = api(kam).get("/api/v1/contracts/").json()["results"]
+    assert [(c["number"], c["usage"]["visits_left"]) for c in body] == [("SC-9", 6)]
+    assert api(other_kam).get("/api/v1/contracts/").json()["count"] == 0
+    assert api(portal_user).get("/api/v1/contracts/").json()["count"] == 1
+    assert api(kam).get("/api/v1/maintenance-plans/").json()["count"] == 1
+    assert api(portal_user).get("/api/v1/maintenance-plans/").status_code == 403
