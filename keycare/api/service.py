@@ -1,10 +1,13 @@
 """API for tickets (with transition, assign, claim and comments actions), SLA policies and
 business calendars."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from keycare.accounts.models import Account, Contact, Equipment, Product
 from keycare.service import selectors, services, visits
@@ -411,3 +414,16 @@ class MaintenancePlanViewSet(ReadOnlyScopedViewSet):
     selector = staticmethod(selectors.maintenance_plan_list)
     scoped_model = MaintenancePlan
     serializer_class = MaintenancePlanSerializer
+
+
+class ServiceDashboardApi(APIView):
+    """The service dashboard's figures (the same function as the web page), for the tickets
+    the user may see; accepts the ticket list's filters (e.g. `?priority=P1&assignee=3`)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        from keycare.service.dashboard import service_dashboard
+
+        if request.user.is_portal_user:
+            raise PermissionDenied()
+        return Response(service_dashboard(actor=request.user, filters=request.query_params))

@@ -7,6 +7,7 @@ from .service import (
     CalendarViewSet,
     ContractViewSet,
     MaintenancePlanViewSet,
+    ServiceDashboardApi,
     SlaPolicyViewSet,
     TicketViewSet,
     VisitViewSet,
@@ -33,5 +34,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("auth/token/", TokenObtainApi.as_view(), name="token_obtain"),
     path("me/", MeApi.as_view(), name="me"),
+    path("service/dashboard/", ServiceDashboardApi.as_view(), name="service_dashboard"),
     path("", include(router.urls)),
 ]

@@ -37,6 +37,7 @@ urlpatterns = [
     path("orders/<int:pk>/", accounts.OrderDetailView.as_view(), name="order_detail"),
     path("products/", accounts.ProductListView.as_view(), name="product_list"),
     path("service/", service.TicketListView.as_view(), name="ticket_list"),
+    path("service/dashboard/", service.ServiceDashboardView.as_view(), name="ticket_dashboard"),
     path("service/new/", service.TicketCreateView.as_view(), name="ticket_create"),
     path("service/<int:pk>/", service.TicketDetailView.as_view(), name="ticket_detail"),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),

@@ -148,3 +148,30 @@ def test_customers_see_neither_visits_nor_costs(client, setup, portal_user):
     client.force_login(portal_user)
     page = client.get(reverse("web:ticket_detail", args=[ticket.pk])).content.decode()
     assert 'data-testid="visits"' not in page and 'data-testid="cost-to-serve"' not in page
+
+
+def test_dashboard_page_and_api_show_the_same_figures(
+    client, setup, service_manager, portal_user, admin_user
+):
+    from rest_framework.test import APIClient
+
+    from keycare.service import services
+
+    TicketFactory.create_batch(2, account=setup["mine"], priority="P1")
+    done = TicketFactory(account=setup["other"])
+    services.ticket_transition(actor=admin_user, ticket=done, status="resolved", resolution="好了")
+    client.force_login(service_manager)
+    page = client.get(reverse("web:ticket_dashboard"))
+    assert page.status_code == 200
+    api = APIClient()
+    api.force_authenticate(service_manager)
+    figures = api.get("/api/v1/service/dashboard/").json()
+    assert page.context["figures"]["open"] == figures["open"] == 2
+    assert figures["by_priority"]["P1"] == 2
+    assert figures["sla_compliance"][-1]["resolved"] == 1
+    assert page.context["figures"]["sla_compliance"] == figures["sla_compliance"]
+    assert api.get("/api/v1/service/dashboard/?priority=P3").json()["open"] == 0
+    client.force_login(portal_user)
+    assert client.get(reverse("web:ticket_dashboard")).status_code == 404
+    api.force_authenticate(portal_user)
+    assert api.get("/api/v1/service/dashboard/").status_code == 403

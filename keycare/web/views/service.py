@@ -21,6 +21,51 @@ from ..forms.service import CommentForm, ResolveForm, TicketForm
 from .base import FilteredListView, PageView, apply_errors
 
 
+class ServiceDashboardView(PageView):
+    template_name = "web/service/dashboard.html"
+
+    def get_context(self, **kwargs) -> dict:
+        from keycare.service.choices import Priority, TicketStatus
+        from keycare.service.dashboard import service_dashboard
+
+        if self.request.user.is_portal_user:
+            raise Http404
+        try:
+            figures = service_dashboard(actor=self.request.user, filters=self.request.GET)
+        except ValidationError:
+            figures = service_dashboard(actor=self.request.user)
+        status_labels = dict(TicketStatus.choices)
+        age_labels = [
+            (_("%(a)d–%(b)d days") % {"a": b["from_days"], "b": b["to_days"]}) if b["to_days"]
+            else _("over %(a)d days") % {"a": b["from_days"]}
+            for b in figures["backlog_age"]
+        ]  # fmt: skip
+        return {
+            "figures": figures,
+            "charts": {
+                "status": {
+                    "labels": [str(status_labels[s]) for s in figures["by_status"]],
+                    "values": list(figures["by_status"].values()),
+                },
+                "priority": {
+                    "labels": list(figures["by_priority"]),
+                    "values": list(figures["by_priority"].values()),
+                },
+                "age": {
+                    "labels": age_labels,
+                    "values": [b["count"] for b in figures["backlog_age"]],
+                },
+                "compliance": {
+                    "labels": [c["month"] for c in figures["sla_compliance"]],
+                    "values": [c["compliance"] for c in figures["sla_compliance"]],
+                    "name": _("SLA compliance %"),
+                },
+            },
+            "priorities": Priority.choices,
+            "query": self.request.GET,
+        }
+
+
 class TicketListView(FilteredListView):
     selector = staticmethod(selectors.ticket_list)
     filterset_class = TicketFilterSet

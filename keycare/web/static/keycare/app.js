@@ -24,6 +24,15 @@
         series: [{ type: "bar", data: d.values, itemStyle: { color: "#206bc4" } }]
       };
     },
+    line: function (d) {
+      return {
+        tooltip: { trigger: "axis" },
+        grid: { left: 40, right: 16, top: 16, bottom: 40 },
+        xAxis: { type: "category", data: d.labels },
+        yAxis: { type: "value", min: 0, max: 100 },
+        series: [{ name: d.name, type: "line", data: d.values, smooth: true, itemStyle: { color: "#2fb344" } }]
+      };
+    },
     revenue: function (d) {
       return {
         tooltip: { trigger: "axis" },
