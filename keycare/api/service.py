@@ -427,3 +427,23 @@ class ServiceDashboardApi(APIView):
         if request.user.is_portal_user:
             raise PermissionDenied()
         return Response(service_dashboard(actor=request.user, filters=request.query_params))
+
+
+class MailInApi(APIView):
+    """Inbound email: POST one RFC 822 message as the request body (Content-Type
+    message/rfc822). For a mail gateway's account (administrator or service manager)."""
+
+    parser_classes = []
+
+    @extend_schema(request={"message/rfc822": OpenApiTypes.BINARY}, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        from keycare.service.mail_in import mail_in_process
+
+        if not request.user.has_role("administrator", "service_manager"):
+            raise PermissionDenied()
+        result = mail_in_process(request.body)
+        return Response(
+            {"action": result.action, "ticket": result.ticket.pk if result.ticket else None,
+             "number": result.ticket.number if result.ticket else None},
+            status=201 if result.action == "created" else 200,
+        )  # fmt: skip

@@ -6,6 +6,7 @@ from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderVie
 from .service import (
     CalendarViewSet,
     ContractViewSet,
+    MailInApi,
     MaintenancePlanViewSet,
     ServiceDashboardApi,
     SlaPolicyViewSet,
@@ -34,6 +35,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("auth/token/", TokenObtainApi.as_view(), name="token_obtain"),
     path("me/", MeApi.as_view(), name="me"),
+    path("mail-in/", MailInApi.as_view(), name="mail_in"),
     path("service/dashboard/", ServiceDashboardApi.as_view(), name="service_dashboard"),
     path("", include(router.urls)),
 ]

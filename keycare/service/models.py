@@ -681,3 +681,22 @@ class MaintenancePlan(models.Model):
         return bool(
             open_ticket
         ) and self.last_ticket.opened_at.date() < tz.localdate() - dt.timedelta(days=self.lead_days)
+
+
+class InboundMessage(models.Model):
+    """An email received (mail-in), kept by Message-ID so a redelivered mail is not applied
+    twice."""
+
+    message_id = models.CharField(_("message ID"), max_length=255, unique=True)
+    sender = models.EmailField(_("sender"))
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, related_name="inbound_messages"
+    )
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+
+    def __str__(self) -> str:
+        return self.message_id
