@@ -238,6 +238,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "celery": {"level": "WARNING"},
         # Django adds its own console handler in DEBUG; log each line once.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

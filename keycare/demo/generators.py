@@ -525,7 +525,14 @@ def _tickets(accounts: list[Account], rng: random.Random, users: dict[str, User]
             ticket_transition(
                 actor=None, ticket=ticket, status="closed", at=step(600, 4000, moment)
             )
+    from keycare.service.models import TicketRating
     from keycare.service.services import ticket_sla_sweep
 
     ticket_sla_sweep()  # the open tickets' state as of now
+    # most customers answer the rating link
+    for rating in TicketRating.objects.select_related("ticket").order_by("pk"):
+        if rng.random() < 0.7:
+            rating.score = rng.choices([5, 4, 3, 2, 1], weights=[50, 30, 10, 6, 4])[0]
+            rating.rated_at = min(rating.sent_at + dt.timedelta(hours=rng.randint(1, 72)), now)
+            rating.save(update_fields=["score", "rated_at"])
     return count
