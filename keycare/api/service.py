@@ -138,6 +138,8 @@ class TicketViewSet(ScopedViewSet):
         account = data.pop("account")
         if "channel" not in data:
             data["channel"] = "portal" if self.request.user.is_portal_user else "api"
+        if self.request.user.is_portal_user and not data.get("contact"):
+            data["contact"] = getattr(self.request.user, "contact", None)
         return services.ticket_create(actor=self.request.user, account=account, **data)
 
     def perform_service_update(self, obj, data, version):

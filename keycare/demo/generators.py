@@ -172,7 +172,10 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
     accounts_made = list(Account.objects.order_by("pk"))
     summary.equipment = _equipment(accounts_made, products, rng)
     summary.orders = _orders(accounts_made, products, rng)
-    summary.tickets = _tickets(accounts_made, rng, users)
+    from keycare.core.background import background_tasks_suppressed
+
+    with background_tasks_suppressed():  # demo customers get no mail
+        summary.tickets = _tickets(accounts_made, rng, users)
     return summary
 
 

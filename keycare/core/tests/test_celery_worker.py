@@ -31,14 +31,19 @@ def redis_celery(settings):
     app.conf.update(old)
     _reset_connections(app)
     client.flushdb()
+    # later tests run tasks in-process again (as the test settings say)
+    assert app.conf.task_always_eager is True
 
 
 def _reset_connections(app):
     """Drop pooled broker connections so the next use connects to the configured broker."""
+    import kombu.pools
+
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 @pytest.mark.celery

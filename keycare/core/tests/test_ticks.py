@@ -96,3 +96,20 @@ def test_run_ticks_task_in_embedded_mode_runs_every_tick(temp_ticks):
     names = run_ticks_task.delay().get()
     assert "test.eager" in names
     assert seen == ["x"]
+
+
+def test_background_tasks_can_be_suppressed(monkeypatch):
+    from keycare.core import background
+
+    sent = []
+
+    class FakeTask:
+        def delay(self, *args):
+            sent.append(args)
+
+    monkeypatch.setattr(background.transaction, "on_commit", lambda fn, **kw: fn())
+    monkeypatch.setattr(background.settings, "KEYCARE_EAGER_THREADS", False)
+    with background.background_tasks_suppressed():
+        background.enqueue_on_commit(FakeTask(), 1)
+    background.enqueue_on_commit(FakeTask(), 2)
+    assert sent == [(2,)]

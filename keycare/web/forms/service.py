@@ -28,6 +28,10 @@ class TicketForm(forms.Form):
         accounts = restrict(Account.objects.all(), actor, "view").order_by("name")
         self.fields["account"].queryset = accounts
         chosen = account or self._chosen_account(accounts)
+        if chosen is None and actor.is_portal_user:
+            # a customer contact usually has one account: no need to pick it
+            only = list(accounts[:2])
+            chosen = only[0] if len(only) == 1 else None
         contacts = restrict(Contact.objects.all(), actor, "view")
         equipment = restrict(Equipment.objects.all(), actor, "view").select_related("product")
         if chosen is not None:

@@ -89,3 +89,86 @@ def test_account_360_page_renders_the_relationship_map(live_server, page: Page):
         " return [o.data.map(n => n.name).sort(), o.links.length]; }"
     )
     assert option == [["张总", "李工", "王经理"], 3]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_full_repair_case_in_the_browser(live_server, page: Page):
+    """Portal request → assignment → visit with parts → resolution → rating."""
+    import re as _re
+    from decimal import Decimal
+
+    from django.core import mail
+
+    from keycare.accounts.choices import AccountTeamRole
+    from keycare.accounts.tests.factories import (
+        AccountFactory,
+        AccountTeamMemberFactory,
+        ContactFactory,
+        ProductFactory,
+    )
+    from keycare.service.defaults import service_defaults_ensure
+    from keycare.service.models import StockLevel, StockLocation, Ticket
+    from keycare.users.models import User
+
+    service_defaults_ensure()
+    demo_users_ensure()
+    engineer = User.objects.get(username="engineer")
+    customer = User.objects.get(username="customer")
+    account = AccountFactory(name="华鑫汽车有限公司", tier="gold")
+    AccountTeamMemberFactory(account=account, user=engineer, role=AccountTeamRole.SERVICE_LEAD)
+    ContactFactory(account=account, user=customer, name="赵磊", email="zhao@huaxin.example")
+    part = ProductFactory(name="主轴轴承", standard_cost=Decimal("3900"))
+    StockLevel.objects.create(location=StockLocation.objects.create(name="二号车", kind="van"), product=part,
+                              quantity=Decimal("3"))  # fmt: skip
+
+    def login(username):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("page-title")).to_be_visible()
+
+    # the customer opens a request on the portal
+    login("customer")
+    page.goto(f"{live_server.url}/service/new/")
+    page.fill("#id_subject", "主轴异响")
+    page.select_option("#id_priority", "P2")
+    page.get_by_role("button", name="Open ticket").click()
+    expect(page.get_by_test_id("ticket-status")).to_have_text("New")
+    ticket = Ticket.objects.get()
+
+    # the engineer takes it, starts, plans and completes a visit with a part, resolves it
+    login("engineer")
+    page.goto(f"{live_server.url}/service/{ticket.pk}/")
+    page.get_by_test_id("claim").click()
+    expect(page.get_by_test_id("assignee")).to_contain_text(str(engineer))
+    page.get_by_test_id("to-in_progress").click()
+    expect(page.get_by_test_id("ticket-status")).to_have_text("In progress")
+    page.fill("#id_planned_start", "2026-12-01T09:00")
+    page.get_by_role("button", name="Plan visit").click()
+    form = page.get_by_test_id("complete-visit")
+    form.locator("textarea[name=work_done]").fill("更换主轴轴承")
+    form.locator("input[name=labour_hours]").fill("2")
+    form.locator("select[name=stock]").select_option(index=1)
+    form.locator("input[name=signed_off_by]").fill("赵磊")
+    form.get_by_role("button", name="Complete the visit").click()
+    expect(page.get_by_test_id("cost-to-serve")).to_have_text("4260.00")  # 2 h × 180 + 3,900
+    page.fill("#id_resolution", "更换轴承后试机正常")
+    page.get_by_test_id("resolve").click()
+    expect(page.get_by_test_id("ticket-status")).to_have_text("Resolved")
+
+    # the customer rates it through the one-time link
+    link = _re.search(r"/rate/[\w-]+/", mail.outbox[-1].body).group(0)
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}{link}")
+    page.locator("label[for=score-5]").click()
+    page.get_by_role("button", name="Send my rating").click()
+    expect(page.get_by_test_id("rating-thanks")).to_be_visible()
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.rating.score, ticket.parts_cost) == (
+        "resolved",
+        5,
+        Decimal("3900.00"),
+    )

@@ -263,6 +263,8 @@ class TicketCreateView(PageView):
             account = data.pop("account")
             if request.user.is_portal_user:
                 data["channel"] = "portal"
+                # the person asking is the contact, unless they name a colleague
+                data["contact"] = data.get("contact") or getattr(request.user, "contact", None)
             try:
                 ticket = services.ticket_create(actor=request.user, account=account, **data)
                 messages.success(

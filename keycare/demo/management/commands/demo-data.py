@@ -18,10 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, accounts: int, seed: int, if_empty: bool, **options):
-        from django.conf import settings
 
-        # demo customers get no mail (rating links, SLA alerts): this process only
-        settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
         if accounts < 1 or accounts > 100_000:
             raise CommandError(_("--accounts must be between 1 and 100000."))
         if if_empty and Account.objects.exists():
