@@ -100,6 +100,19 @@ def personal_data_q(user) -> Q | bool:
     )
 
 
+def may_see_personal_data(user, contact) -> bool:
+    """The object check of `personal_data_q` (one query unless the verdict is constant)."""
+    verdict = personal_data_q(user)
+    if isinstance(verdict, bool):
+        return verdict
+    return Contact.objects.filter(verdict, pk=contact.pk).exists()
+
+
+def may_see_costs(user) -> bool:
+    """Standard costs and order values are commercial data: for those who may see orders."""
+    return scope_filter(Order, user, "view") is not False
+
+
 @scope_rule(PersonalDetails)
 def personal_details_scope(user, action: str) -> Q | bool:
     verdict = personal_data_q(user)

@@ -14,6 +14,7 @@ from keycare.core.filtering import filter_queryset
 from keycare.core.scoping import restrict, scope_filter
 from keycare.users.models import User
 
+from . import scopes
 from .filters import (
     AccountFilterSet,
     ContactFilterSet,
@@ -32,7 +33,6 @@ from .models import (
     PersonalDataAccess,
     Product,
 )
-from .scopes import personal_data_q
 
 # --- accounts -------------------------------------------------------------------------------
 
@@ -159,10 +159,7 @@ def account_contacts(*, actor: User, account: Account) -> list[Contact]:
 
 
 def may_see_personal_data(*, actor: User, contact: Contact) -> bool:
-    verdict = personal_data_q(actor)
-    if isinstance(verdict, bool):
-        return verdict
-    return Contact.objects.filter(verdict, pk=contact.pk).exists()
+    return scopes.may_see_personal_data(actor, contact)
 
 
 def personal_data_log(*, actor: User, contact: Contact) -> QuerySet[PersonalDataAccess]:

@@ -35,7 +35,7 @@ from keycare.accounts.models import (
     Product,
     ProductLine,
 )
-from keycare.core.scoping import user_can_any
+from keycare.accounts.scopes import may_see_costs
 from keycare.users.models import User
 
 from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
@@ -380,7 +380,7 @@ class ProductSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         request = self.context.get("request")
         # Costs are commercial data: only for those who may see orders.
-        if request is not None and not user_can_any(request.user, "view", Order):
+        if request is not None and not may_see_costs(request.user):
             data.pop("standard_cost", None)
         return data
 

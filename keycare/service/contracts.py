@@ -14,7 +14,7 @@ from keycare.accounts.services.equipment import add_months
 from keycare.core.ticks import register_tick
 from keycare.users.models import User
 
-from .models import FieldVisit, MaintenancePlan, ServiceContract, Ticket
+from .models import FieldVisit, MaintenancePlan, ServiceContract
 
 
 def contract_usage(contract: ServiceContract) -> dict:
@@ -107,6 +107,3 @@ def maintenance_and_renewals_tick() -> str:
     opened = maintenance_tickets_open()
     reminded = contract_renewal_reminders()
     return f"{opened} maintenance tickets opened, {reminded} renewal reminders"
-
-
-__all__ = ["Ticket", "contract_renewal_reminders", "contract_usage", "maintenance_tickets_open"]

@@ -62,8 +62,9 @@ def visit_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> Quer
             qs = qs.filter(ticket_id=int(filters["ticket"]))
         except (TypeError, ValueError):
             from django.core.exceptions import ValidationError
+            from django.utils.translation import gettext as _
 
-            raise ValidationError({"ticket": ["Enter a whole number."]}) from None
+            raise ValidationError({"ticket": [_("Enter a whole number.")]}) from None
     return (
         qs.select_related("ticket")
         .prefetch_related(

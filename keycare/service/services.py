@@ -467,6 +467,8 @@ def ticket_comment(
 def ticket_sla_sweep(*, now: dt.datetime | None = None) -> int:
     """Refresh the SLA state of open tickets whose targets are near or past (the minute tick).
     Returns how many tickets changed state."""
+    from .escalation import alerts_for  # escalation imports this module
+
     now = now or timezone.now()
     changed = 0
     # breached tickets stay candidates: the escalation ladder has later levels
@@ -485,7 +487,5 @@ def ticket_sla_sweep(*, now: dt.datetime | None = None) -> int:
             if (locked.response_sla, locked.resolution_sla) != before:
                 locked.save(update_fields=["response_sla", "resolution_sla", "sla_warning"])
                 changed += 1
-            from .escalation import alerts_for
-
             alerts_for(locked, now)
     return changed

@@ -13,5 +13,10 @@ def user_list(*, actor: User) -> QuerySet[User]:
     )
 
 
+def user_list_with_role(*, actor: User, role: str) -> QuerySet[User]:
+    """Active users holding a role, within what the actor may see (e.g. engineers to assign)."""
+    return user_list(actor=actor).filter(is_active=True, groups__name=role)
+
+
 def user_get(*, actor: User, pk: int) -> User:
     return user_list(actor=actor).get(pk=pk)

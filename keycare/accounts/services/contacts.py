@@ -137,15 +137,9 @@ def contact_membership_remove(*, actor: User | None, link: ContactAccount) -> No
 
 
 def _require_personal_access(actor: User, contact: Contact) -> None:
-    from ..scopes import personal_data_q
+    from ..scopes import may_see_personal_data
 
-    verdict = personal_data_q(actor)
-    allowed = (
-        verdict
-        if isinstance(verdict, bool)
-        else (Contact.objects.filter(verdict, pk=contact.pk).exists())
-    )
-    if not allowed:
+    if not may_see_personal_data(actor, contact):
         raise PermissionDeniedError(
             _("Only the account team and administrators may see personal details."),
             extra={"code": "personal_data_denied"},

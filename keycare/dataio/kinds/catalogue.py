@@ -115,11 +115,9 @@ class ProductsKind(Kind):
         return result
 
     def _hide_cost(self) -> bool:
-        """Standard costs are commercial data: only for those who may see orders."""
-        from keycare.accounts.models import Order
-        from keycare.core.scoping import user_can_any
+        from keycare.accounts.scopes import may_see_costs
 
-        return self.actor is not None and not user_can_any(self.actor, "view", Order)
+        return self.actor is not None and not may_see_costs(self.actor)
 
     def export_header_row(self, language: str) -> list[str]:
         headers = self.export_headers(language)

@@ -15,7 +15,7 @@ from keycare.service import selectors, services, visits
 from keycare.service.filters import TicketFilterSet
 from keycare.service.models import Ticket
 from keycare.service.workflow import allowed_transitions
-from keycare.users.models import User
+from keycare.users.selectors import user_list, user_list_with_role
 
 from ..forms.service import CommentForm, ResolveForm, TicketForm
 from .base import FilteredListView, PageView, apply_errors
@@ -100,13 +100,11 @@ class TicketDetailView(PageView):
     def _context(self, ticket, comment_form=None, resolve_form=None):
         actor = self.request.user
         can_change = user_can(actor, "change", ticket)
-        engineers = []
-        if can_change and actor.has_role("service_manager", "administrator"):
-            engineers = list(
-                User.objects.filter(is_active=True, groups__name="service_engineer").order_by(
-                    "username"
-                )
-            )
+        # one read of the engineers: the assign list (managers) and the visit planner
+        all_engineers = (
+            list(user_list_with_role(actor=actor, role="service_engineer")) if can_change else []
+        )
+        engineers = all_engineers if actor.has_role("service_manager", "administrator") else []
         staff = not actor.is_portal_user
         visits = (
             list(selectors.visit_list(actor=actor, filters={"ticket": ticket.pk})) if staff else []
@@ -115,13 +113,7 @@ class TicketDetailView(PageView):
             "ticket": ticket,
             "visits": visits,
             "stock": list(selectors.stock_for(actor=actor)) if staff else [],
-            "visit_engineers": list(
-                User.objects.filter(is_active=True, groups__name="service_engineer").order_by(
-                    "username"
-                )
-            )
-            if can_change
-            else [],
+            "visit_engineers": all_engineers,
             "comments": selectors.ticket_comments(actor=actor, ticket=ticket),
             "timeline": selectors.ticket_timeline(actor=actor, ticket=ticket),
             "can_change": can_change,
@@ -154,9 +146,11 @@ class TicketDetailView(PageView):
                 services.ticket_auto_assign(actor=request.user, ticket=ticket)
                 return redirect("web:ticket_detail", pk=ticket.pk)
             elif action == "assign":
-                assignee = User.objects.filter(
-                    pk=request.POST.get("assignee") or 0, is_active=True
-                ).first()
+                assignee = (
+                    user_list(actor=request.user)
+                    .filter(pk=request.POST.get("assignee") or 0, is_active=True)
+                    .first()
+                )
                 services.ticket_assign(actor=request.user, ticket=ticket, assignee=assignee,
                                        expected_version=request.POST.get("version"))  # fmt: skip
                 return redirect("web:ticket_detail", pk=ticket.pk)
@@ -169,7 +163,7 @@ class TicketDetailView(PageView):
                     raise ValidationError(_("Enter the date and time of the visit."))
                 if start.tzinfo is None:
                     start = make_aware(start)
-                engineers = User.objects.filter(
+                engineers = user_list(actor=request.user).filter(
                     pk__in=request.POST.getlist("engineers"), is_active=True
                 )
                 visits.visit_plan(
