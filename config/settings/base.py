@@ -174,6 +174,16 @@ KEYCARE_TICK_SECONDS = env.int("KEYCARE_TICK_SECONDS", default=60)
 KEYCARE_EAGER_THREADS = env.bool("KEYCARE_EAGER_THREADS", default=True)
 # Largest import file accepted from the web UI, in megabytes.
 KEYCARE_IMPORT_MAX_MB = env.int("KEYCARE_IMPORT_MAX_MB", default=200)
+# Ticket attachments: stored here, outside the web root, served only to those allowed.
+KEYCARE_PRIVATE_MEDIA_ROOT = Path(
+    env.str("KEYCARE_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
+)
+# Largest ticket attachment, in megabytes, and how many files one upload may carry.
+KEYCARE_ATTACHMENT_MAX_MB = env.int("KEYCARE_ATTACHMENT_MAX_MB", default=10)
+KEYCARE_ATTACHMENT_MAX_FILES = env.int("KEYCARE_ATTACHMENT_MAX_FILES", default=5)
+# NPS: months between two surveys of the same contact, and days a survey link stays valid.
+KEYCARE_NPS_INTERVAL_MONTHS = env.int("KEYCARE_NPS_INTERVAL_MONTHS", default=6)
+KEYCARE_NPS_LINK_DAYS = env.int("KEYCARE_NPS_LINK_DAYS", default=30)
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

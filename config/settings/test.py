@@ -20,3 +20,6 @@ KEYCARE_EAGER_THREADS = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LANGUAGE_CODE = "en"
 LOGGING["root"]["level"] = "WARNING"
+import tempfile  # noqa: E402
+
+KEYCARE_PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="keycare-test-private-"))

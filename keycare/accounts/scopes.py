@@ -1,7 +1,7 @@
 """Scope rules of the accounts app: who sees and changes which accounts and what hangs off
 them (contacts, personal details, equipment, orders, the catalogue)."""
 
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 from keycare.users.choices import ALL_ACCOUNTS_ROLES, STAFF_ROLES, Role
@@ -30,7 +30,18 @@ def team_account_ids(user, *roles: str):
 
 
 def portal_account_ids(user):
-    return Contact.objects.filter(user=user, is_active=True).values("account_id")
+    """The accounts a portal user reaches (a subquery): their own, and the branches under it
+    when their contact record allows it (``portal_sees_branches``)."""
+    own = Contact.objects.filter(user=user, is_active=True)
+    branches = (
+        own.filter(portal_sees_branches=True)
+        .exclude(account__path="")
+        .annotate(outer_path=OuterRef("path"))
+        .filter(outer_path__startswith=F("account__path"))
+    )
+    return Account.objects.filter(Q(pk__in=own.values("account_id")) | Exists(branches)).values(
+        "pk"
+    )
 
 
 @scope_rule(Account)

@@ -24,6 +24,29 @@ from .choices import (
     TicketType,
 )
 
+from django.core.files.storage import FileSystemStorage  # noqa: E402
+from django.utils.deconstruct import deconstructible  # noqa: E402
+
+
+@deconstructible
+class PrivateStorage(FileSystemStorage):
+    """Attachments live under KEYCARE_PRIVATE_MEDIA_ROOT, outside the static and media roots
+    that a web server might serve; only the download view hands them out. The location is
+    read from the settings each time, so tests can point it elsewhere."""
+
+    @property
+    def base_location(self):
+        return str(settings.KEYCARE_PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):
+        import os
+
+        return os.path.abspath(self.base_location)
+
+
+private_storage = PrivateStorage()
+
 STANDARD_HOURS = {str(d): [["08:30", "12:00"], ["13:30", "17:30"]] for d in range(5)}
 
 
@@ -242,6 +265,10 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )  # fmt: skip
+    team = models.ForeignKey(
+        "ServiceTeam", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="tickets",
+    )  # fmt: skip
     coverage = models.CharField(
         _("coverage"), max_length=10, choices=Coverage.choices, default=Coverage.UNKNOWN
     )
@@ -372,6 +399,147 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
+
+
+class ServiceTeam(models.Model):
+    """A service team (服务团队): its engineers, and the provinces it covers (region match in
+    the assignment rules)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("team leader"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="led_service_teams",
+    )  # fmt: skip
+    provinces = models.JSONField(
+        _("provinces covered"), default=list, blank=True,
+        help_text=_("Province names as on the accounts, e.g. [\"江苏省\", \"上海市\"]."),
+    )  # fmt: skip
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ServiceTeamMember", related_name="service_teams",
+        verbose_name=_("engineers"),
+    )  # fmt: skip
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service team")
+        verbose_name_plural = _("service teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.provinces, list) or not all(
+            isinstance(p, str) and p.strip() for p in self.provinces
+        ):
+            raise ValidationError({"provinces": _("Provinces are a list of names.")})
+
+
+class ServiceTeamMember(models.Model):
+    """An engineer in a team, with their skills: product categories or ticket types they are
+    qualified for (skill match in the assignment rules)."""
+
+    team = models.ForeignKey(ServiceTeam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_team_memberships",
+        verbose_name=_("engineer"),
+    )  # fmt: skip
+    skills = models.JSONField(
+        _("skills"), default=list, blank=True,
+        help_text=_("Product categories or ticket types, e.g. [\"compressor\", \"installation\"]."),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="service_team_member_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}: {self.user_id}"
+
+    def clean(self) -> None:
+        if not isinstance(self.skills, list) or not all(
+            isinstance(p, str) and p.strip() for p in self.skills
+        ):
+            raise ValidationError({"skills": _("Skills are a list of names.")})
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket (or on one of its replies), stored outside the web root and
+    served only through a view that checks who may see the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        TicketComment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to="tickets/%Y/%m/", storage=private_storage)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64, editable=False)
+    is_public = models.BooleanField(_("visible to the customer"), default=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NpsSurvey(models.Model):
+    """An NPS survey (净推荐值) sent to one contact of an account: a one-time, expiring link
+    asking 0–10 "how likely are you to recommend us", with a comment."""
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="nps_surveys",
+    )  # fmt: skip
+    contact = models.ForeignKey(
+        "accounts.Contact", verbose_name=_("contact"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="nps_surveys",
+    )  # fmt: skip
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField(_("sent to"))
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(
+        _("score"), null=True, blank=True, choices=[(i, str(i)) for i in range(11)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("NPS survey")
+        verbose_name_plural = _("NPS surveys")
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=10),
+                name="nps_score_0_to_10",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.score if self.score is not None else '—'}"
 
 
 class TicketSequence(models.Model):

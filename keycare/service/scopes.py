@@ -11,9 +11,12 @@ from .models import (
     BusinessCalendar,
     FieldVisit,
     MaintenancePlan,
+    NpsSurvey,
     ServiceContract,
+    ServiceTeam,
     SlaPolicy,
     Ticket,
+    TicketAttachment,
     TicketComment,
     TicketEvent,
 )
@@ -77,6 +80,49 @@ def ticket_event_scope(user, action: str) -> Q | bool:
     return q
 
 
+@scope_rule(TicketAttachment)
+def ticket_attachment_scope(user, action: str) -> Q | bool:
+    """Files follow their ticket: whoever sees the ticket sees its files, customers only the
+    files visible to them. Adding a file needs the right to see the ticket (a customer adds
+    files to their own tickets); removing one is for administrators and service managers."""
+    if action in ("change", "delete"):
+        return user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER)
+    verdict = scope_filter(Ticket, user, "view")
+    if verdict is False:
+        return False
+    q = Q() if verdict is True else Q(ticket__in=Ticket.objects.filter(verdict).values("pk"))
+    if not user.has_role(*STAFF_ROLES):
+        q &= Q(is_public=True)
+    return q
+
+
+@scope_rule(ServiceTeam)
+def service_team_scope(user, action: str) -> Q | bool:
+    """Staff see the teams; administrators and service managers maintain them."""
+    if action == "view":
+        return user.has_role(*STAFF_ROLES)
+    return user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER)
+
+
+@scope_rule(NpsSurvey)
+def nps_survey_scope(user, action: str) -> Q | bool:
+    """NPS answers are internal (staff who see the account); administrators, service managers
+    and the account's key account managers send surveys. Answers come through the one-time
+    link only, so nobody changes a survey."""
+    if not user.has_role(*STAFF_ROLES) or action in ("change", "delete"):
+        return user.has_role(Role.ADMINISTRATOR) and action == "delete"
+    if action == "add":
+        if user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER):
+            return True
+        if user.has_role(Role.KEY_ACCOUNT_MANAGER):
+            return Q(account__owner=user) | Q(account__in=team_account_ids(user))
+        return False
+    verdict = scope_filter(Account, user, "view")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+
+
 @scope_rule(FieldVisit)
 def field_visit_scope(user, action: str) -> Q | bool:
     """Visits (with their costs) are internal: staff only. They follow their ticket; the
@@ -135,6 +181,6 @@ def calendar_scope(user, action: str) -> Q | bool:
 
 for _model in (
     Ticket, TicketComment, TicketEvent, FieldVisit, ServiceContract, MaintenancePlan, SlaPolicy,
-    BusinessCalendar,
+    BusinessCalendar, TicketAttachment, ServiceTeam, NpsSurvey,
 ):  # fmt: skip
     register_model_perms(_model)

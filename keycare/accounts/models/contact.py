@@ -83,6 +83,14 @@ class Contact(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="contact",
     )
+    portal_sees_branches = models.BooleanField(
+        _("portal: sees the branches' tickets"),
+        default=False,
+        help_text=_(
+            "On the customer portal, this person also sees and files tickets for the branches "
+            "and plants under their account (e.g. a group's purchasing or service lead)."
+        ),
+    )
     is_active = models.BooleanField(
         _("still with the company"), default=True, help_text=_("Untick when the person has left.")
     )
