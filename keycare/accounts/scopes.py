@@ -1,7 +1,7 @@
 """Scope rules of the accounts app: who sees and changes which accounts and what hangs off
 them (contacts, personal details, equipment, orders, the catalogue)."""
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q
 
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 from keycare.users.choices import ALL_ACCOUNTS_ROLES, STAFF_ROLES, Role
@@ -36,7 +36,7 @@ def portal_account_ids(user):
     branches = (
         own.filter(portal_sees_branches=True)
         .exclude(account__path="")
-        .annotate(outer_path=OuterRef("path"))
+        .annotate(outer_path=ExpressionWrapper(OuterRef("path"), output_field=CharField()))
         .filter(outer_path__startswith=F("account__path"))
     )
     return Account.objects.filter(Q(pk__in=own.values("account_id")) | Exists(branches)).values(

@@ -177,6 +177,7 @@ class ContactOutputSerializer(serializers.ModelSerializer):
             "reports_to",
             "introduced_by_contact",
             "introduced_by_user",
+            "portal_sees_branches",
             "is_active",
             "version",
             "created_at",
@@ -206,6 +207,7 @@ class ContactInputSerializer(serializers.Serializer):
     introduced_by_user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
+    portal_sees_branches = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
     version = serializers.IntegerField(required=False, write_only=True)
 

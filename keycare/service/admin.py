@@ -6,6 +6,8 @@ from .models import (
     CalendarDay,
     MaintenancePlan,
     ServiceContract,
+    ServiceTeam,
+    ServiceTeamMember,
     SlaAlert,
     SlaPolicy,
     SlaTarget,
@@ -107,3 +109,16 @@ class MaintenancePlanAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_select_related = ["equipment", "last_ticket"]
+
+
+class ServiceTeamMemberInline(admin.TabularInline):
+    model = ServiceTeamMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ServiceTeam)
+class ServiceTeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager", "provinces", "is_active"]
+    search_fields = ["name"]
+    inlines = [ServiceTeamMemberInline]

@@ -19,6 +19,7 @@ from .choices import Coverage, SlaState, TicketEventKind, TicketStatus
 from .models import (
     AccountCalendar,
     BusinessCalendar,
+    ServiceTeamMember,
     SlaPolicy,
     SlaTarget,
     Ticket,
@@ -27,10 +28,11 @@ from .models import (
     TicketPause,
     TicketSequence,
 )
+from .teams import team_for_account
 from .workflow import check_transition, is_reopen
 
 TICKET_EDITABLE_FIELDS = {"subject", "description", "ticket_type", "priority", "channel", "contact",
-                          "equipment", "resolution", "root_cause"}  # fmt: skip
+                          "equipment", "resolution", "root_cause", "team"}  # fmt: skip
 
 
 def _event(
@@ -205,6 +207,8 @@ def ticket_create(
     ticket.full_clean(exclude=["number"])
     ticket.number = _next_number(ticket.opened_at)
     opened_on = timezone.localtime(ticket.opened_at).date()
+    if ticket.team_id is None:
+        ticket.team = team_for_account(account)
     ticket.contract = contract_for(account, ticket.equipment, opened_on)
     ticket.coverage = coverage_for(ticket.equipment, opened_on, ticket.contract)
     if ticket.contract is not None and ticket.contract.sla_policy_id:
@@ -300,10 +304,21 @@ def ticket_transition(
     return ticket
 
 
-def ticket_assignee_suggest(ticket: Ticket) -> User | None:
-    """The assignment rules, in order: the service lead of the account (or of the nearest
-    group above it); else the least-loaded engineer of the account's team (fewest open
-    tickets); else nobody (the service manager dispatches by hand)."""
+class AssignmentRule:
+    SERVICE_LEAD = "service_lead"
+    TEAM_SKILL = "team_skill"
+    TEAM = "team"
+    ACCOUNT_TEAM = "account_team"
+
+
+def ticket_assignee_suggest(ticket: Ticket) -> tuple[User | None, str]:
+    """The assignment rules, in order, with the rule that decided:
+    1. the service lead of the account (or of the nearest group above it);
+    2. the ticket's service team (by default the team of the account's region): the
+       least-loaded engineer whose skills match the equipment's product category or the ticket
+       type, else the least-loaded engineer of the team;
+    3. the least-loaded engineer of the account's own team;
+    else nobody (the service manager dispatches by hand). Load = open tickets assigned."""
     from django.db.models import Count, Q
 
     from keycare.accounts.choices import AccountTeamRole
@@ -318,24 +333,33 @@ def ticket_assignee_suggest(ticket: Ticket) -> User | None:
     by_account = dict(leads)
     for account_id in chain:
         if account_id in by_account:
-            return User.objects.get(pk=by_account[account_id])
+            return User.objects.get(pk=by_account[account_id]), AssignmentRule.SERVICE_LEAD
     open_statuses = [s for s in TicketStatus.values if s not in ("resolved", "closed")]
-    team = (
-        User.objects.filter(
-            is_active=True,
-            groups__name="service_engineer",
-            account_memberships__account_id=ticket.account_id,
+    engineers = User.objects.filter(is_active=True, groups__name="service_engineer").annotate(
+        load=Count(
+            "assigned_tickets", filter=Q(assigned_tickets__status__in=open_statuses), distinct=True
         )
-        .annotate(
-            load=Count(
-                "assigned_tickets",
-                filter=Q(assigned_tickets__status__in=open_statuses),
-                distinct=True,
-            )
-        )
-        .order_by("load", "username")
     )
-    return team.first()
+    team = ticket.team or team_for_account(ticket.account)
+    if team is not None:
+        members = list(
+            ServiceTeamMember.objects.filter(team=team).values_list("user_id", "skills")
+        )
+        wanted = {ticket.ticket_type.casefold()}
+        if ticket.equipment_id and ticket.equipment.product_id and ticket.equipment.product.category:
+            wanted.add(ticket.equipment.product.category.casefold())
+        skilled = [uid for uid, skills in members if wanted & {k.casefold() for k in skills}]
+        for ids, rule in ((skilled, AssignmentRule.TEAM_SKILL),
+                          ([uid for uid, _skills in members], AssignmentRule.TEAM)):  # fmt: skip
+            best = engineers.filter(pk__in=ids).order_by("load", "username").first()
+            if best is not None:
+                return best, rule
+    best = (
+        engineers.filter(account_memberships__account_id=ticket.account_id)
+        .order_by("load", "username")
+        .first()
+    )
+    return best, AssignmentRule.ACCOUNT_TEAM
 
 
 @transaction.atomic
@@ -343,10 +367,10 @@ def ticket_auto_assign(*, actor: User | None, ticket: Ticket) -> Ticket:
     """Assign by the rules when nobody has the ticket yet."""
     if ticket.assignee_id:
         return ticket
-    assignee = ticket_assignee_suggest(ticket)
+    assignee, rule = ticket_assignee_suggest(ticket)
     if assignee is None:
         return ticket
-    return ticket_assign(actor=actor, ticket=ticket, assignee=assignee)
+    return ticket_assign(actor=actor, ticket=ticket, assignee=assignee, rule=rule)
 
 
 @transaction.atomic
@@ -357,6 +381,7 @@ def ticket_assign(
     assignee: User | None,
     expected_version: int | None = None,
     at: dt.datetime | None = None,
+    rule: str = "",
 ) -> Ticket:
     ticket = _locked(ticket)
     if actor is not None:
@@ -369,12 +394,15 @@ def ticket_assign(
             {"assignee": _("Tickets are assigned to service engineers or managers.")}
         )
     ticket.assignee = assignee
+    if assignee is not None and ticket.team_id is None:
+        ticket.team = assignee.service_teams.filter(is_active=True).order_by("name").first()
     if assignee is not None and ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.ASSIGNED
     elif assignee is None and ticket.status == TicketStatus.ASSIGNED:
         ticket.status = TicketStatus.NEW
+    extra = {"rule": rule} if rule else {}
     _event(ticket, TicketEventKind.ASSIGNED, actor, at=at, assignee=assignee.pk if assignee else None,
-           name=str(assignee) if assignee else "")  # fmt: skip
+           name=str(assignee) if assignee else "", **extra)  # fmt: skip
     ticket.version += 1
     ticket.save()
     return ticket

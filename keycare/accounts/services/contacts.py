@@ -39,6 +39,7 @@ CONTACT_EDITABLE_FIELDS = {
     "introduced_by_contact",
     "introduced_by_user",
     "user",
+    "portal_sees_branches",
     "is_active",
 }
 PERSONAL_FIELDS = {"birthday", "preferences", "family", "hobbies"}

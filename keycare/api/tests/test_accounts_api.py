@@ -57,6 +57,7 @@ CONTACT_FIELDS = [
     "reports_to",
     "introduced_by_contact",
     "introduced_by_user",
+    "portal_sees_branches",
     "is_active",
     "version",
     "created_at",

@@ -252,3 +252,27 @@ def test_assignment_rules_service_lead_then_least_loaded(make_user):
     assert (ticket.assignee, ticket.status) == (free, "assigned")
     nobody = TicketFactory(account=AccountFactory())
     assert services.ticket_auto_assign(actor=None, ticket=nobody).assignee is None
+
+
+@pytest.mark.parametrize("sees_branches", [False, True])
+def test_portal_contact_sees_branches_only_when_allowed(portal_user, sees_branches):
+    """无差异服务: a group's service lead on the portal may follow every plant's tickets;
+    an ordinary contact sees only their own account's. Never the parent or a sibling."""
+    parent = AccountFactory(name="集团总部")
+    group = AccountFactory(parent=parent, name="华东公司")
+    plant = AccountFactory(parent=group, name="苏州工厂")
+    sub_plant = AccountFactory(parent=plant, name="苏州二厂")
+    sibling = AccountFactory(parent=parent, name="华南公司")
+    ContactFactory(account=group, user=portal_user, portal_sees_branches=sees_branches)
+    tickets = {a.name: TicketFactory(account=a) for a in (parent, group, plant, sub_plant, sibling)}
+    visible = set(
+        restrict(Ticket.objects.all(), portal_user).values_list("account__name", flat=True)
+    )
+    expected = {"华东公司", "苏州工厂", "苏州二厂"} if sees_branches else {"华东公司"}
+    assert visible == expected
+    from keycare.accounts.models import Account
+
+    assert set(restrict(Account.objects.all(), portal_user).values_list("name", flat=True)) == (
+        expected
+    )
+    assert len(tickets) == 5

@@ -105,6 +105,7 @@ class ContactForm(forms.ModelForm):
             "reports_to",
             "introduced_by_contact",
             "introduced_by_user",
+            "portal_sees_branches",
             "is_active",
         ]
 
