@@ -2,6 +2,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from keycare.accounts.choices import AccountTier
+
 from .choices import Priority, SlaState, TicketStatus, TicketType
 from .models import Ticket
 
@@ -14,6 +16,10 @@ class TicketFilterSet(django_filters.FilterSet):
     ticket_type = django_filters.MultipleChoiceFilter(label=_("Type"), choices=TicketType.choices)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
     assignee = django_filters.NumberFilter(label=_("Assignee"), field_name="assignee_id")
+    team = django_filters.NumberFilter(label=_("Team"), field_name="team_id")
+    tier = django_filters.MultipleChoiceFilter(
+        label=_("Tier"), field_name="account__tier", choices=AccountTier.choices
+    )
     sla = django_filters.ChoiceFilter(label=_("SLA"), choices=SlaState.choices, method="filter_sla")
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),

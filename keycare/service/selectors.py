@@ -107,3 +107,9 @@ def maintenance_plan_list(*, actor: User, filters: Mapping[str, Any] | None = No
         .select_related("equipment__account", "equipment__product", "last_ticket")
         .order_by("next_due", "id")
     )
+
+
+def service_team_list(*, actor: User) -> QuerySet:
+    from .models import ServiceTeam
+
+    return restrict(ServiceTeam.objects.filter(is_active=True), actor, "view").order_by("name")

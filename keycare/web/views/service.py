@@ -25,14 +25,18 @@ class ServiceDashboardView(PageView):
     template_name = "web/service/dashboard.html"
 
     def get_context(self, **kwargs) -> dict:
+        from keycare.accounts.choices import AccountTier
         from keycare.service.choices import Priority, TicketStatus
         from keycare.service.dashboard import service_dashboard
 
         if self.request.user.is_portal_user:
             raise Http404
+        errors = {}
         try:
             figures = service_dashboard(actor=self.request.user, filters=self.request.GET)
-        except ValidationError:
+        except ValidationError as error:
+            # say what is wrong, and show the unfiltered figures rather than a wrong subset
+            errors = error.message_dict
             figures = service_dashboard(actor=self.request.user)
         status_labels = dict(TicketStatus.choices)
         age_labels = [
@@ -42,6 +46,7 @@ class ServiceDashboardView(PageView):
         ]  # fmt: skip
         return {
             "figures": figures,
+            "errors": errors,
             "charts": {
                 "status": {
                     "labels": [str(status_labels[s]) for s in figures["by_status"]],
@@ -60,8 +65,27 @@ class ServiceDashboardView(PageView):
                     "values": [c["compliance"] for c in figures["sla_compliance"]],
                     "name": _("SLA compliance %"),
                 },
+                "csat": {
+                    "labels": [c["month"] for c in figures["csat_trend"]],
+                    "values": [c["csat"] for c in figures["csat_trend"]],
+                    "name": _("CSAT %"),
+                },
+                "nps": {
+                    "labels": [c["month"] for c in figures["nps_trend"]],
+                    "values": [c["nps"] for c in figures["nps_trend"]],
+                    "name": _("NPS"),
+                    "min": -100,
+                    "max": 100,
+                },
             },
+            "rollups": [
+                (_("By engineer"), figures["by_engineer"], "by-engineer"),
+                (_("By team"), figures["by_team"], "by-team"),
+            ],
             "priorities": Priority.choices,
+            "tiers": AccountTier.choices,
+            "teams": selectors.service_team_list(actor=self.request.user),
+            "engineers": user_list_with_role(actor=self.request.user, role="service_engineer"),
             "query": self.request.GET,
         }
 

@@ -29,8 +29,8 @@
         tooltip: { trigger: "axis" },
         grid: { left: 40, right: 16, top: 16, bottom: 40 },
         xAxis: { type: "category", data: d.labels },
-        yAxis: { type: "value", min: 0, max: 100 },
-        series: [{ name: d.name, type: "line", data: d.values, smooth: true, itemStyle: { color: "#2fb344" } }]
+        yAxis: { type: "value", min: d.min === undefined ? 0 : d.min, max: d.max === undefined ? 100 : d.max },
+        series: [{ name: d.name, type: "line", data: d.values, smooth: true, connectNulls: true, itemStyle: { color: "#2fb344" } }]
       };
     },
     revenue: function (d) {
