@@ -19,6 +19,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_media_root(tmp_path_factory):
+    """Attachments written by tests go to a temporary directory that pytest cleans up."""
+    from django.conf import settings
+
+    settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     # No browser download is possible: drive Debian's Chromium.

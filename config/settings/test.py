@@ -20,6 +20,5 @@ KEYCARE_EAGER_THREADS = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LANGUAGE_CODE = "en"
 LOGGING["root"]["level"] = "WARNING"
-import tempfile  # noqa: E402
-
-KEYCARE_PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="keycare-test-private-"))
+# conftest points this at a pytest temporary directory for each run
+KEYCARE_PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"

@@ -18,6 +18,7 @@ from keycare.service.models import (
     FieldVisit,
     MaintenancePlan,
     ServiceContract,
+    ServiceTeam,
     SlaPolicy,
     SlaTarget,
     StockLocation,
@@ -32,6 +33,7 @@ from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
 class TicketSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
     sla_status = serializers.CharField(read_only=True)
     cost_to_serve = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
 
@@ -44,7 +46,7 @@ class TicketSerializer(serializers.ModelSerializer):
         fields = [
             "id", "number", "account", "account_name", "contact", "equipment", "ticket_type",
             "priority", "channel", "subject", "description", "status", "assignee", "assignee_name",
-            "coverage", "resolution", "root_cause", "sla_policy", "opened_at",
+            "team", "team_name", "coverage", "resolution", "root_cause", "sla_policy", "opened_at",
             "first_response_due_at", "resolution_due_at", "first_responded_at", "resolved_at",
             "closed_at", "response_sla", "resolution_sla", "sla_status", "sla_warning",
             "labour_cost", "parts_cost", "travel_cost", "cost_to_serve", "version",
@@ -72,6 +74,9 @@ class TicketInputSerializer(serializers.Serializer):
     ticket_type = serializers.ChoiceField(choices=TicketType.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=ServiceTeam.objects.none(), required=False, allow_null=True
+    )
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     resolution = serializers.CharField(required=False, allow_blank=True)
@@ -87,6 +92,7 @@ class TicketInputSerializer(serializers.Serializer):
             self.fields["account"].queryset = Account.objects.restrict(request.user, "view")
             self.fields["contact"].queryset = Contact.objects.restrict(request.user, "view")
             self.fields["equipment"].queryset = Equipment.objects.restrict(request.user, "view")
+            self.fields["team"].queryset = ServiceTeam.objects.restrict(request.user, "view")
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -185,8 +191,10 @@ class TicketViewSet(ScopedViewSet):
     @extend_schema(request=None, responses=TicketSerializer)
     @action(detail=True, methods=["post"], url_path="auto-assign")
     def auto_assign(self, request, pk=None):
-        """Assign by the rules: the account's service lead, else the least-loaded engineer of
-        its team."""
+        """Assign by the rules: the account's service lead; else in the ticket's service team
+        (by default the team of the account's province) the least-loaded engineer whose skills
+        match the equipment's product category or the ticket type, else the least-loaded of
+        the team; else the least-loaded engineer of the account's own team."""
         ticket = self.get_object()
         services.ticket_auto_assign(actor=request.user, ticket=ticket)
         return Response(
@@ -416,6 +424,30 @@ class MaintenancePlanViewSet(ReadOnlyScopedViewSet):
     selector = staticmethod(selectors.maintenance_plan_list)
     scoped_model = MaintenancePlan
     serializer_class = MaintenancePlanSerializer
+
+
+class ServiceTeamMemberSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="user_id")
+    name = serializers.CharField(source="user.__str__")
+    skills = serializers.ListField(child=serializers.CharField())
+
+
+class ServiceTeamSerializer(serializers.ModelSerializer):
+    members = ServiceTeamMemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = ServiceTeam
+        fields = ["id", "name", "manager", "provinces", "is_active", "members"]
+        read_only_fields = fields
+
+
+class ServiceTeamViewSet(ReadOnlyScopedViewSet):
+    """Service teams (服务团队) with the provinces they cover and their engineers' skills, as
+    the assignment rules use them. Maintained in the admin."""
+
+    selector = staticmethod(selectors.service_team_list)
+    scoped_model = ServiceTeam
+    serializer_class = ServiceTeamSerializer
 
 
 class ServiceDashboardApi(APIView):

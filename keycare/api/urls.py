@@ -9,6 +9,7 @@ from .service import (
     MailInApi,
     MaintenancePlanViewSet,
     ServiceDashboardApi,
+    ServiceTeamViewSet,
     SlaPolicyViewSet,
     TicketViewSet,
     VisitViewSet,
@@ -29,6 +30,7 @@ router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("maintenance-plans", MaintenancePlanViewSet, basename="maintenance-plan")
+router.register("service-teams", ServiceTeamViewSet, basename="service-team")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

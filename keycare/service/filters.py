@@ -17,6 +17,7 @@ class TicketFilterSet(django_filters.FilterSet):
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
     assignee = django_filters.NumberFilter(label=_("Assignee"), field_name="assignee_id")
     team = django_filters.NumberFilter(label=_("Team"), field_name="team_id")
+    equipment = django_filters.NumberFilter(label=_("Equipment"), field_name="equipment_id")
     tier = django_filters.MultipleChoiceFilter(
         label=_("Tier"), field_name="account__tier", choices=AccountTier.choices
     )

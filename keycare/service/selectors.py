@@ -18,7 +18,7 @@ def ticket_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> Que
     qs = filter_queryset(TicketFilterSet, filters, qs)
     if not (filters or {}).get("ordering"):
         qs = qs.order_by("-opened_at", "-id")
-    return qs.select_related("account", "contact", "assignee", "equipment__product")
+    return qs.select_related("account", "contact", "assignee", "team", "equipment__product")
 
 
 def ticket_get(*, actor: User, pk: int) -> Ticket:
@@ -109,7 +109,98 @@ def maintenance_plan_list(*, actor: User, filters: Mapping[str, Any] | None = No
     )
 
 
-def service_team_list(*, actor: User) -> QuerySet:
-    from .models import ServiceTeam
+def service_team_list(
+    *, actor: User, filters: Mapping[str, Any] | None = None, active_only: bool = True
+) -> QuerySet:
+    from .models import ServiceTeam, ServiceTeamMember
 
-    return restrict(ServiceTeam.objects.filter(is_active=True), actor, "view").order_by("name")
+    qs = ServiceTeam.objects.filter(is_active=True) if active_only else ServiceTeam.objects.all()
+    return (
+        restrict(qs, actor, "view")
+        .order_by("name")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=ServiceTeamMember.objects.select_related("user").order_by(
+                    "user__username"
+                ),
+            )
+        )
+    )
+
+
+def account_service_summary(*, actor: User, account, months: int = 12) -> dict:
+    """The service section of the account 360 page, for the account and its branches (a group
+    rolls up its plants: 无差异服务), over the last `months`: open tickets, SLA compliance,
+    mean time to resolve, CSAT, NPS and, for those who may see costs, the cost to serve.
+    A fixed number of queries."""
+    import datetime as dt
+
+    from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+    from django.utils import timezone
+
+    from keycare.accounts.scopes import may_see_costs
+
+    from .choices import OPEN_STATUSES, SlaState
+    from .models import TicketRating
+    from .surveys import nps_summary
+
+    since = timezone.now() - dt.timedelta(days=round(months * 30.44))
+    tickets = restrict(Ticket.objects.all(), actor, "view")
+    if account.path:
+        tickets = tickets.filter(account__path__startswith=account.path)
+    else:
+        tickets = tickets.filter(account=account)
+    duration = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
+    recent = Q(resolved_at__gte=since)
+    figures = tickets.aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        breached=Count(
+            "id",
+            filter=Q(status__in=OPEN_STATUSES)
+            & (Q(response_sla=SlaState.BREACHED) | Q(resolution_sla=SlaState.BREACHED)),
+        ),
+        resolved=Count("id", filter=recent),
+        met=Count("id", filter=recent & Q(resolution_sla=SlaState.MET)),
+        mttr=Avg(duration, filter=recent),
+        labour=Sum("labour_cost", filter=recent),
+        parts=Sum("parts_cost", filter=recent),
+        travel=Sum("travel_cost", filter=recent),
+    )
+    rated = TicketRating.objects.filter(
+        ticket__in=tickets.values("pk"), rated_at__gte=since, score__isnull=False
+    ).aggregate(n=Count("id"), ok=Count("id", filter=Q(score__gte=4)))
+    nps = nps_summary(actor=actor, account=account, since=since.date())
+    costs = None
+    if may_see_costs(actor):
+        parts = {k: figures[k] or 0 for k in ("labour", "parts", "travel")}
+        costs = {**parts, "total": sum(parts.values())}
+    mttr = figures["mttr"]
+    return {
+        "months": months,
+        "open": figures["open"],
+        "breached": figures["breached"],
+        "resolved": figures["resolved"],
+        "sla_compliance": round(100 * figures["met"] / figures["resolved"], 1)
+        if figures["resolved"]
+        else None,
+        "mean_time_to_resolve_hours": round(mttr.total_seconds() / 3600, 1) if mttr else None,
+        "ratings": rated["n"],
+        "csat": round(100 * rated["ok"] / rated["n"], 2) if rated["n"] else None,
+        "nps": nps["nps"],
+        "nps_responses": nps["responses"],
+        "cost_to_serve": costs,
+    }
+
+
+def equipment_service_history(*, actor: User, equipment_ids) -> dict[int, dict]:
+    """Per piece of equipment: how many tickets it had and the latest one (one query)."""
+    from django.db.models import Count, Max
+
+    rows = (
+        restrict(Ticket.objects.filter(equipment_id__in=list(equipment_ids)), actor, "view")
+        .values("equipment_id")
+        .annotate(tickets=Count("id"), last_opened_at=Max("opened_at"))
+        .order_by()
+    )
+    return {r["equipment_id"]: r for r in rows}

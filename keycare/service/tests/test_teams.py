@@ -102,3 +102,34 @@ def test_only_administrators_and_service_managers_maintain_teams(make_user):
     assert not team.memberships.exists()
     with pytest.raises(ValidationError):
         service_team_create(actor=manager, name="华北")  # the name is taken
+
+
+def test_teams_in_the_api(make_user, service_manager, portal_user):
+    from rest_framework.test import APIClient
+
+    from keycare.accounts.tests.factories import ContactFactory
+
+    team = service_team_create(actor=None, name="华东", provinces=["江苏省"])
+    engineer = make_user("service_engineer", username="wang")
+    service_team_member_set(actor=None, team=team, user=engineer, skills=["压缩机"])
+    account = AccountFactory(province="江苏省")
+    ContactFactory(account=account, user=portal_user)
+    client = APIClient()
+    client.force_authenticate(engineer)
+    listed = client.get("/api/v1/service-teams/").json()["results"]
+    assert listed == [{"id": team.pk, "name": "华东", "manager": None, "provinces": ["江苏省"],
+                       "is_active": True, "members": [{"user": engineer.pk, "name": str(engineer),
+                                                       "skills": ["压缩机"]}]}]  # fmt: skip
+    client.force_authenticate(service_manager)
+    created = client.post(
+        "/api/v1/tickets/", {"account": account.pk, "subject": "漏气"}, format="json"
+    )
+    assert (created.status_code, created.json()["team"], created.json()["team_name"]) == (
+        201, team.pk, "华东",
+    )  # fmt: skip
+    client.force_authenticate(portal_user)
+    assert client.get("/api/v1/service-teams/").status_code == 403
+    # a customer cannot route their ticket to a team
+    denied = client.post("/api/v1/tickets/", {"account": account.pk, "subject": "x", "team": team.pk},
+                         format="json")  # fmt: skip
+    assert denied.status_code == 400 and "team" in denied.json()["extra"]["fields"]
