@@ -419,6 +419,7 @@ class ServiceTeam(models.Model):
         verbose_name=_("engineers"),
     )  # fmt: skip
     is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = RestrictedQuerySet.as_manager()
 
