@@ -43,6 +43,7 @@ def service_team_member_set(
     *, actor: User | None, team: ServiceTeam, user: User, skills=()
 ) -> ServiceTeamMember:
     """Put an engineer in a team (or update their skills there)."""
+    team = _locked_team(team)
     if actor is not None:
         require_permission(actor=actor, action="change", obj=team)
     if not user.has_role(Role.SERVICE_ENGINEER, Role.SERVICE_MANAGER):
@@ -63,3 +64,62 @@ def team_for_account(account: Account) -> ServiceTeam | None:
         t for t in ServiceTeam.objects.filter(is_active=True) if account.province in t.provinces
     ]
     return min(teams, key=lambda t: (len(t.provinces), t.name), default=None)
+
+
+def _locked_team(team: ServiceTeam) -> ServiceTeam:
+    return ServiceTeam.objects.select_for_update().get(pk=team.pk)
+
+
+@transaction.atomic
+def service_team_update(
+    *, actor: User | None, team: ServiceTeam, data: dict, expected_version: int | None = None
+) -> ServiceTeam:
+    """Change a team's name, provinces, leader or active flag; a stale edit is refused."""
+    from keycare.core.services import apply_changes, check_version
+
+    team = _locked_team(team)
+    if actor is not None:
+        require_permission(actor=actor, action="change", obj=team)
+    check_version(instance=team, expected=expected_version)
+    data = dict(data)
+    if "name" in data:
+        data["name"] = data["name"].strip()
+    if "provinces" in data:
+        data["provinces"] = _names(data["provinces"], "provinces")
+    changed = apply_changes(
+        instance=team, data=data, allowed={"name", "provinces", "manager", "is_active"}
+    )
+    if changed:
+        team.full_clean()
+        team.version += 1
+        team.save()
+    return team
+
+
+@transaction.atomic
+def service_team_member_remove(*, actor: User | None, team: ServiceTeam, user: User) -> None:
+    team = _locked_team(team)
+    if actor is not None:
+        require_permission(actor=actor, action="change", obj=team)
+    ServiceTeamMember.objects.filter(team=team, user=user).delete()
+
+
+def service_team_loads(*, team_ids) -> dict[int, int]:
+    """Open tickets per engineer of these teams (one query), for the teams page."""
+    from django.db.models import Count, Q
+
+    from .choices import OPEN_STATUSES
+
+    rows = (
+        ServiceTeamMember.objects.filter(team_id__in=list(team_ids))
+        .values("user_id")
+        .annotate(
+            n=Count(
+                "user__assigned_tickets",
+                filter=Q(user__assigned_tickets__status__in=OPEN_STATUSES),
+                distinct=True,
+            )
+        )
+        .order_by()
+    )
+    return {r["user_id"]: r["n"] for r in rows}

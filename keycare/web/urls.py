@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard, dataio, ratings, service
+from .views import accounts, auth, dashboard, dataio, ratings, service, teams
 
 app_name = "web"
 
@@ -40,6 +40,10 @@ urlpatterns = [
     path("service/dashboard/", service.ServiceDashboardView.as_view(), name="ticket_dashboard"),
     path("service/new/", service.TicketCreateView.as_view(), name="ticket_create"),
     path("service/<int:pk>/", service.TicketDetailView.as_view(), name="ticket_detail"),
+    path("service/teams/", teams.TeamListView.as_view(), name="team_list"),
+    path("service/teams/new/", teams.TeamFormView.as_view(), name="team_create"),
+    path("service/teams/<int:pk>/edit/", teams.TeamFormView.as_view(), name="team_edit"),
+    path("service/teams/<int:pk>/members/", teams.TeamMemberView.as_view(), name="team_members"),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
     path("data/import/", dataio.ImportView.as_view(), name="import"),
     path("data/import/<int:pk>/", dataio.ImportJobView.as_view(), name="import_job"),
