@@ -1,16 +1,21 @@
-"""API for tickets (with transition, assign, claim and comments actions), SLA policies and
-business calendars."""
+"""API for tickets (with transition, assign, claim, comments and attachments actions),
+attachment downloads, SLA policies and business calendars."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from keycare.accounts.models import Account, Contact, Equipment, Product
+from keycare.core.downloads import private_file_response
 from keycare.service import selectors, services, visits
+from keycare.service.attachments import INLINE_TYPES, attachments_add
 from keycare.service.choices import Channel, Priority, RootCause, TicketStatus, TicketType
 from keycare.service.filters import TicketFilterSet
 from keycare.service.models import (
@@ -23,11 +28,13 @@ from keycare.service.models import (
     SlaTarget,
     StockLocation,
     Ticket,
+    TicketAttachment,
     TicketComment,
 )
 from keycare.users.models import User
 
 from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
+from .permissions import ScopedPermission
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -120,6 +127,30 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "author_name", "created_at"]
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by_name = serializers.CharField(
+        source="uploaded_by.__str__", read_only=True, default=None
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketAttachment
+        fields = ["id", "ticket", "comment", "name", "content_type", "size", "sha256", "is_public",
+                  "uploaded_by", "uploaded_by_name", "uploaded_at", "download_url"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_download_url(self, obj) -> str:
+        request = self.context.get("request")
+        return reverse("api:attachment-download", args=[obj.pk], request=request)
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False
+    )
+    is_public = serializers.BooleanField(required=False, default=True)
+
+
 @extend_schema_view(
     create=extend_schema(request=TicketInputSerializer, responses={201: TicketSerializer}),
     partial_update=extend_schema(request=TicketInputSerializer, responses=TicketSerializer),
@@ -138,6 +169,7 @@ class TicketViewSet(ScopedViewSet):
         "assign": "change",
         "claim": "view",
         "comments": "view",
+        "attachments": "view",
     }
 
     def perform_service_create(self, data):
@@ -235,6 +267,68 @@ class TicketViewSet(ScopedViewSet):
                 selectors.ticket_comments(actor=request.user, ticket=ticket), many=True
             ).data
         )
+
+    @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser],
+            filter_backends=[], pagination_class=None)  # fmt: skip
+    def attachments(self, request, pk=None):
+        """Files (附件) on the ticket; customers see and add only files visible to them.
+        POST multipart: one or more `file` parts and `is_public` (default true), all or
+        nothing; each file is checked for size, type and content (see the error's `fields`)."""
+        ticket = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "POST":
+            data = AttachmentUploadSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            created = attachments_add(
+                actor=request.user, ticket=ticket, uploads=data.validated_data["file"],
+                is_public=data.validated_data["is_public"],
+            )  # fmt: skip
+            return Response(AttachmentSerializer(created, many=True, context=context).data,
+                            status=201)  # fmt: skip
+        files = selectors.attachment_list(actor=request.user, ticket=ticket)
+        return Response(AttachmentSerializer(files, many=True, context=context).data)
+
+
+class _AnyMediaTypeRenderer(BaseRenderer):
+    """Lets a download answer whatever the client accepts; the file itself is a FileResponse
+    that no renderer touches, and errors are rendered as JSON."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data, "application/json", renderer_context)
+
+
+class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A ticket's file: its details, and `download/` for the content (the stored type, the
+    name in UTF-8). A file the user may not see is a 404."""
+
+    permission_classes = [ScopedPermission]
+    scoped_model = TicketAttachment
+    serializer_class = AttachmentSerializer
+
+    def get_queryset(self):
+        return selectors.attachment_list(actor=self.request.user)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, _AnyMediaTypeRenderer])
+    def download(self, request, pk=None):
+        attachment = self.get_object()
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound() from None
+        return private_file_response(
+            handle, filename=attachment.name, content_type=attachment.content_type,
+            inline=attachment.content_type in INLINE_TYPES,
+        )  # fmt: skip
 
 
 class SlaTargetSerializer(serializers.ModelSerializer):

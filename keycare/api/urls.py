@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
 from .service import (
+    AttachmentViewSet,
     CalendarViewSet,
     ContractViewSet,
     MailInApi,
@@ -25,6 +26,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("equipment", EquipmentViewSet, basename="equipment")
 router.register("orders", OrderViewSet, basename="order")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("visits", VisitViewSet, basename="visit")

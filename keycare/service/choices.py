@@ -84,3 +84,5 @@ class TicketEventKind(models.TextChoices):
     SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     EDITED = "edited", _("Edited")
+    ATTACHMENT = "attachment", _("Attachment added")
+    INTERNAL_ATTACHMENT = "internal_attachment", _("Internal attachment added")

@@ -76,7 +76,7 @@ def ticket_event_scope(user, action: str) -> Q | bool:
         return False
     q = Q() if verdict is True else Q(ticket__in=Ticket.objects.filter(verdict).values("pk"))
     if not user.has_role(*STAFF_ROLES):
-        q &= ~Q(kind__in=["note", "assigned"])
+        q &= ~Q(kind__in=["note", "assigned", "internal_attachment"])
     return q
 
 

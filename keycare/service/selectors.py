@@ -37,6 +37,21 @@ def ticket_timeline(*, actor: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     )
 
 
+def attachment_list(*, actor: User, ticket: Ticket | None = None) -> QuerySet:
+    """The files the actor may see (customers: only those visible to them), oldest first."""
+    from .models import TicketAttachment
+
+    qs = restrict(TicketAttachment.objects.all(), actor, "view")
+    if ticket is not None:
+        qs = qs.filter(ticket=ticket)
+    return qs.select_related("uploaded_by").order_by("uploaded_at", "id")
+
+
+def attachment_get(*, actor: User, pk: int):
+    """One file for download; DoesNotExist when the actor may not see it."""
+    return attachment_list(actor=actor).get(pk=pk)
+
+
 def sla_policy_list(
     *, actor: User, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[SlaPolicy]:

@@ -40,6 +40,11 @@ urlpatterns = [
     path("service/dashboard/", service.ServiceDashboardView.as_view(), name="ticket_dashboard"),
     path("service/new/", service.TicketCreateView.as_view(), name="ticket_create"),
     path("service/<int:pk>/", service.TicketDetailView.as_view(), name="ticket_detail"),
+    path(
+        "service/attachments/<int:pk>/",
+        service.AttachmentDownloadView.as_view(),
+        name="attachment_download",
+    ),
     path("service/teams/", teams.TeamListView.as_view(), name="team_list"),
     path("service/teams/new/", teams.TeamFormView.as_view(), name="team_create"),
     path("service/teams/<int:pk>/edit/", teams.TeamFormView.as_view(), name="team_edit"),

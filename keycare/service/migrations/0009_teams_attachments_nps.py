@@ -102,4 +102,9 @@ class Migration(migrations.Migration):
             model_name='serviceteammember',
             constraint=models.UniqueConstraint(fields=('team', 'user'), name='service_team_member_once'),
         ),
+        migrations.AlterField(
+            model_name='ticketevent',
+            name='kind',
+            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('assigned', 'Assigned'), ('priority', 'Priority changed'), ('comment', 'Reply'), ('note', 'Internal note'), ('sla_paused', 'SLA clock paused'), ('sla_resumed', 'SLA clock resumed'), ('sla_at_risk', 'SLA at risk'), ('sla_breached', 'SLA breached'), ('edited', 'Edited'), ('attachment', 'Attachment added'), ('internal_attachment', 'Internal attachment added')], max_length=20, verbose_name='event'),
+        ),
     ]

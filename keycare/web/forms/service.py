@@ -1,10 +1,49 @@
 from django import forms
+from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from keycare.accounts.models import Account, Contact, Equipment
 from keycare.core.scoping import restrict
+from keycare.service.attachments import CONTENT_TYPES
 from keycare.service.choices import Channel, Priority, RootCause, TicketType
 from keycare.users.models import User
+
+
+def _attachments_help() -> str:
+    # evaluated when shown: in the user's language, with the limits as configured
+    return gettext(
+        "Up to %(files)d files of at most %(mb)d MB each: pictures, PDF, text, Word, Excel, "
+        "PowerPoint, zip or mp4."
+    ) % {"files": settings.KEYCARE_ATTACHMENT_MAX_FILES, "mb": settings.KEYCARE_ATTACHMENT_MAX_MB}
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input. Only the count is checked here; size, type and content
+    are checked by the service (keycare.service.attachments)."""
+
+    def __init__(self, **kwargs):
+        accept = ",".join(f".{extension}" for extension in CONTENT_TYPES)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True, "accept": accept}))
+        kwargs.setdefault("label", _("Attachments"))
+        super().__init__(required=False, **kwargs)
+        self.help_text = lazy(_attachments_help, str)()
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        files = [super(AttachmentsField, self).clean(one, initial) for one in files]
+        files = [one for one in files if one]
+        limit = settings.KEYCARE_ATTACHMENT_MAX_FILES
+        if len(files) > limit:
+            raise forms.ValidationError(
+                _("Attach at most %(max)d files at a time.") % {"max": limit}
+            )
+        return files
 
 
 class TicketForm(forms.Form):
@@ -22,6 +61,7 @@ class TicketForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
+    file = AttachmentsField()
 
     def __init__(self, *args, actor: User, account: Account | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,10 +90,23 @@ class TicketForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    file = AttachmentsField()
     internal = forms.BooleanField(
         label=_("Internal note (not shown to the customer)"), required=False
     )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            not (data.get("body") or "").strip()
+            and not data.get("file")
+            and "file" not in self.errors
+        ):
+            self.add_error("body", _("Write a message."))
+        return data
 
 
 class ResolveForm(forms.Form):

@@ -1,19 +1,23 @@
-"""The service area: ticket list, ticket page with its timeline, and opening a ticket."""
+"""The service area: ticket list, ticket page with its timeline and attachments, opening a
+ticket, and downloading an attachment."""
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 
 from keycare.accounts.models import Account
+from keycare.core.downloads import private_file_response
 from keycare.core.exceptions import ApplicationError
 from keycare.core.scoping import user_can
-from keycare.service import selectors, services, visits
+from keycare.service import attachments, selectors, services, visits
 from keycare.service.filters import TicketFilterSet
-from keycare.service.models import Ticket
+from keycare.service.models import Ticket, TicketAttachment
 from keycare.service.workflow import allowed_transitions
 from keycare.users.selectors import user_list, user_list_with_role
 
@@ -133,12 +137,18 @@ class TicketDetailView(PageView):
         visits = (
             list(selectors.visit_list(actor=actor, filters={"ticket": ticket.pk})) if staff else []
         )
+        # one query for the files whatever their number; each reply lists its own
+        files = list(selectors.attachment_list(actor=actor, ticket=ticket))
+        comments = list(selectors.ticket_comments(actor=actor, ticket=ticket))
+        for comment in comments:
+            comment.files = [f for f in files if f.comment_id == comment.pk]
         return {
             "ticket": ticket,
             "visits": visits,
             "stock": list(selectors.stock_for(actor=actor)) if staff else [],
             "visit_engineers": all_engineers,
-            "comments": selectors.ticket_comments(actor=actor, ticket=ticket),
+            "comments": comments,
+            "attachments": files,
             "timeline": selectors.ticket_timeline(actor=actor, ticket=ticket),
             "can_change": can_change,
             "transitions": allowed_transitions(ticket.status) if can_change else [],
@@ -157,11 +167,17 @@ class TicketDetailView(PageView):
         comment_form = resolve_form = None
         try:
             if action == "comment":
-                comment_form = CommentForm(request.POST)
+                comment_form = CommentForm(request.POST, request.FILES)
                 if comment_form.is_valid():
-                    services.ticket_comment(actor=request.user, ticket=ticket, body=comment_form.cleaned_data["body"],
-                                            is_public=not comment_form.cleaned_data["internal"])  # fmt: skip
-                    return redirect("web:ticket_detail", pk=ticket.pk)
+                    data = comment_form.cleaned_data
+                    try:
+                        attachments.ticket_comment_with_attachments(
+                            actor=request.user, ticket=ticket, body=data["body"],
+                            is_public=not data["internal"], uploads=data["file"],
+                        )  # fmt: skip
+                        return redirect("web:ticket_detail", pk=ticket.pk)
+                    except ValidationError as exc:
+                        apply_errors(comment_form, exc)
             elif action == "claim":
                 services.ticket_claim(actor=request.user, ticket=ticket)
                 messages.success(request, _("The ticket is yours."))
@@ -275,7 +291,7 @@ class TicketCreateView(PageView):
         return TemplateResponse(request, self.template_name, {"form": form})
 
     def post(self, request):
-        form = TicketForm(request.POST, actor=request.user)
+        form = TicketForm(request.POST, request.FILES, actor=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
             account = data.pop("account")
@@ -284,7 +300,9 @@ class TicketCreateView(PageView):
                 # the person asking is the contact, unless they name a colleague
                 data["contact"] = data.get("contact") or getattr(request.user, "contact", None)
             try:
-                ticket = services.ticket_create(actor=request.user, account=account, **data)
+                ticket = attachments.ticket_create_with_attachments(
+                    actor=request.user, account=account, uploads=data.pop("file"), **data
+                )
                 messages.success(
                     request, _("Ticket %(number)s opened.") % {"number": ticket.number}
                 )
@@ -294,3 +312,20 @@ class TicketCreateView(PageView):
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
         return TemplateResponse(request, self.template_name, {"form": form}, status=400)
+
+
+class AttachmentDownloadView(LoginRequiredMixin, View):
+    """A ticket's file, for those who may see it (customers: the files visible to them);
+    anyone else gets a 404, as for the ticket. Pictures open in the browser, the rest
+    downloads."""
+
+    def get(self, request, pk: int):
+        try:
+            attachment = selectors.attachment_get(actor=request.user, pk=pk)
+            handle = attachment.file.open("rb")
+        except (TicketAttachment.DoesNotExist, FileNotFoundError):
+            raise Http404 from None
+        return private_file_response(
+            handle, filename=attachment.name, content_type=attachment.content_type,
+            inline=attachment.content_type in attachments.INLINE_TYPES,
+        )  # fmt: skip
