@@ -86,6 +86,7 @@ def mail_in_process(raw: bytes) -> MailInResult:
             ticket.contact_id == contact.pk or ticket.account_id == contact.account_id
         )
         ticket = ticket if allowed else None
+    comment = None
     if ticket is not None:
         comment = TicketComment.objects.create(
             ticket=ticket, author=contact.user, body=body or subject, is_public=True
@@ -102,4 +103,51 @@ def mail_in_process(raw: bytes) -> MailInResult:
         action = "created"
     record.ticket = ticket
     record.save(update_fields=["ticket"])
+    _attach(message, ticket=ticket, comment=comment, contact=contact)  # last: it writes files
     return MailInResult(action, ticket)
+
+
+def _attach(message, *, ticket: Ticket, comment: TicketComment | None, contact: Contact) -> None:
+    """The message's files become the ticket's (or the reply's) attachments. A file that may
+    not be attached (type, size, count) does not lose the customer's message: it is left out
+    and an internal note says which and why."""
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+    from django.core.files.base import ContentFile
+
+    from .attachments import attachment_check, attachments_add
+
+    accepted, skipped = [], []
+    for part in message.iter_attachments():
+        name = part.get_filename() or _("attachment")
+        try:
+            data = part.get_content()
+        except (LookupError, ValueError):
+            skipped.append((name, _("it could not be decoded")))
+            continue
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if not isinstance(data, bytes):  # e.g. an attached message
+            skipped.append((name, _("this kind of attachment is not accepted")))
+            continue
+        upload = ContentFile(data, name=name)
+        if len(accepted) >= settings.KEYCARE_ATTACHMENT_MAX_FILES:
+            skipped.append((name, _("too many files in one message")))
+            continue
+        try:
+            attachment_check(upload=upload)
+        except ValidationError as error:
+            skipped.append((name, " ".join(error.messages)))
+            continue
+        upload.seek(0)
+        accepted.append(upload)
+    if skipped:
+        lines = "\n".join(f"- {name}: {reason}" for name, reason in skipped)
+        note = TicketComment.objects.create(
+            ticket=ticket, author=None, is_public=False,
+            body=_("Files in the email that were not attached:") + "\n" + lines,
+        )  # fmt: skip
+        _event(ticket, TicketEventKind.NOTE, None, comment=note.pk)
+    if accepted:
+        attachments_add(actor=None, ticket=ticket, uploads=accepted, comment=comment,
+                        is_public=True)  # fmt: skip

@@ -81,3 +81,43 @@ def test_cli_and_endpoint(contact, admin_user, kam, monkeypatch, capsys):
     assert api.post("/api/v1/mail-in/", data=message("x", msg_id="<5@h>"),
                     content_type="message/rfc822").status_code == 403  # fmt: skip
     assert Ticket.objects.count() == 2
+
+
+def _with_files(subject, files, msg_id="<9@huaxin>"):
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"], mail["Message-ID"] = (
+        "li@huaxin.example", "service@keycare.example", subject, msg_id,
+    )  # fmt: skip
+    mail.set_content("照片见附件。")
+    for name, data, maintype, subtype in files:
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return mail.as_bytes()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_mail_files_become_attachments_and_refused_ones_are_noted(contact):
+    raw = _with_files("主轴异响", [
+        ("现场照片.png", PNG, "image", "png"),
+        ("setup.exe", b"MZ\x90\x00", "application", "octet-stream"),
+        ("fake.pdf", b"MZ not a pdf", "application", "pdf"),
+    ])  # fmt: skip
+    ticket = mail_in_process(raw).ticket
+    files = list(ticket.attachments.values_list("name", "content_type", "is_public"))
+    assert files == [("现场照片.png", "image/png", True)]
+    note = ticket.comments.get(is_public=False)
+    assert "setup.exe" in note.body and "fake.pdf" in note.body
+    assert ticket.events.filter(kind="attachment").count() == 1
+
+
+def test_files_on_a_reply_belong_to_the_reply(contact):
+    ticket = TicketFactory(account=contact.account, contact=contact)
+    raw = _with_files(
+        f"Re: {ticket.number}", [("log.txt", "报警代码 E102".encode(), "text", "plain")]
+    )
+    mail_in_process(raw)
+    reply = ticket.comments.get()
+    assert list(reply.attachments.values_list("name", flat=True)) == ["log.txt"]
