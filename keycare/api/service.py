@@ -1,8 +1,8 @@
 """API for tickets (with transition, assign, claim, comments and attachments actions),
-attachment downloads, SLA policies and business calendars."""
+attachment downloads, SLA policies, business calendars and NPS surveys."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -13,15 +13,17 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from keycare.accounts.models import Account, Contact, Equipment, Product
+from keycare.accounts.selectors import account_get
 from keycare.core.downloads import private_file_response
-from keycare.service import selectors, services, visits
+from keycare.service import selectors, services, surveys, visits
 from keycare.service.attachments import INLINE_TYPES, attachments_add
 from keycare.service.choices import Channel, Priority, RootCause, TicketStatus, TicketType
-from keycare.service.filters import TicketFilterSet
+from keycare.service.filters import NpsSurveyFilterSet, TicketFilterSet
 from keycare.service.models import (
     BusinessCalendar,
     FieldVisit,
     MaintenancePlan,
+    NpsSurvey,
     ServiceContract,
     ServiceTeam,
     SlaPolicy,
@@ -574,4 +576,125 @@ class MailInApi(APIView):
             {"action": result.action, "ticket": result.ticket.pk if result.ticket else None,
              "number": result.ticket.number if result.ticket else None},
             status=201 if result.action == "created" else 200,
+        )  # fmt: skip
+
+
+class NpsSurveySerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    sent_by_name = serializers.CharField(source="sent_by.__str__", read_only=True, default=None)
+    category = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NpsSurvey
+        # never the token (nor its hash): the link is only ever in the contact's mail
+        fields = ["id", "account", "account_name", "contact", "contact_name", "email", "sent_at",
+                  "expires_at", "responded_at", "score", "category", "comment", "sent_by",
+                  "sent_by_name"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_category(self, obj) -> str | None:
+        """promoter (9–10), passive (7–8), detractor (0–6); null before an answer."""
+        from keycare.service.calculations import nps_category
+
+        return nps_category(obj.score)
+
+
+class NpsSurveySendSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["account"].queryset = Account.objects.restrict(request.user, "view")
+            self.fields["contact"].queryset = Contact.objects.restrict(request.user, "view")
+
+
+class NpsAccountSendSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["account"].queryset = Account.objects.restrict(request.user, "view")
+
+
+class NpsAccountSentSerializer(serializers.Serializer):
+    sent = serializers.IntegerField()
+
+
+class NpsSummaryQuerySerializer(serializers.Serializer):
+    account = serializers.IntegerField(required=False, min_value=1)
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+
+class NpsSummarySerializer(serializers.Serializer):
+    nps = serializers.FloatField(allow_null=True)
+    responses = serializers.IntegerField()
+    promoters = serializers.IntegerField()
+    passives = serializers.IntegerField()
+    detractors = serializers.IntegerField()
+    sent = serializers.IntegerField()
+
+
+@extend_schema_view(
+    create=extend_schema(request=NpsSurveySendSerializer, responses={201: NpsSurveySerializer})
+)
+class NpsSurveyViewSet(ScopedViewSet):
+    """NPS surveys (净推荐值调查), for staff who see the account. POST surveys one contact of an
+    account (at most once every KEYCARE_NPS_INTERVAL_MONTHS; the one-time link goes by mail),
+    `send-account/` every eligible contact of an account, `summary/` the figures (an account
+    with its branches). Filters: account, group (an account and its branches), contact,
+    answered, tier."""
+
+    selector = staticmethod(surveys.nps_survey_list)
+    scoped_model = NpsSurvey
+    serializer_class = NpsSurveySerializer
+    input_serializer = NpsSurveySendSerializer
+    filterset_class = NpsSurveyFilterSet
+    http_method_names = ["get", "post", "head", "options"]
+    scoped_action_map = {"send_account": "add", "summary": "view"}
+
+    def perform_service_create(self, data):
+        survey, _token = surveys.nps_survey_send(
+            actor=self.request.user, account=data["account"], contact=data["contact"]
+        )
+        return survey
+
+    @extend_schema(request=NpsAccountSendSerializer, responses=NpsAccountSentSerializer)
+    @action(detail=False, methods=["post"], url_path="send-account")
+    def send_account(self, request):
+        """Survey every eligible contact of the account (active, with an email, not surveyed
+        within the interval); answers how many surveys were sent."""
+        data = NpsAccountSendSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        sent = surveys.nps_surveys_send_for_account(
+            actor=request.user, account=data.validated_data["account"]
+        )
+        return Response({"sent": sent})
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("account", int, description="an account, with its branches"),
+            OpenApiParameter("since", OpenApiTypes.DATE, description="first day (answers)"),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="last day, included"),
+        ],
+        responses=NpsSummarySerializer,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def summary(self, request):
+        """NPS with promoters, passives and detractors of the answers, and the surveys sent."""
+        query = NpsSummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        account = None
+        if "account" in values:
+            account = account_get(actor=request.user, pk=values["account"])  # 404 if not seen
+        return Response(
+            surveys.nps_summary(actor=request.user, account=account,
+                                since=values.get("since"), until=values.get("until"))
         )  # fmt: skip

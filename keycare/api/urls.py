@@ -9,6 +9,7 @@ from .service import (
     ContractViewSet,
     MailInApi,
     MaintenancePlanViewSet,
+    NpsSurveyViewSet,
     ServiceDashboardApi,
     ServiceTeamViewSet,
     SlaPolicyViewSet,
@@ -33,6 +34,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("maintenance-plans", MaintenancePlanViewSet, basename="maintenance-plan")
 router.register("service-teams", ServiceTeamViewSet, basename="service-team")
+router.register("surveys", NpsSurveyViewSet, basename="survey")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -174,8 +174,10 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
     summary.orders = _orders(accounts_made, products, rng)
     from keycare.core.background import background_tasks_suppressed
 
+    _service_teams(engineers, users)
     with background_tasks_suppressed():  # demo customers get no mail
         summary.tickets = _tickets(accounts_made, rng, users)
+        _nps_surveys(rng)
     return summary
 
 
@@ -466,6 +468,49 @@ TICKET_SUBJECTS = [
     ("repair", "机器人焊接偏位"),
     ("return", "控制板卡返修"),
 ]
+
+
+SERVICE_REGIONS = {
+    "华东服务中心": ["上海市", "江苏省", "浙江省", "安徽省", "山东省", "福建省"],
+    "华北服务中心": ["北京市", "天津市", "河北省", "辽宁省", "吉林省"],
+    "华南服务中心": ["广东省", "湖南省", "湖北省", "河南省"],
+    "西部服务中心": ["重庆市", "四川省", "陕西省"],
+}
+SKILLS = [["数控机床", "installation"], ["空压机", "maintenance"], ["工业机器人"], ["repair"]]
+
+
+def _service_teams(engineers: list[User], users: dict[str, User]) -> None:
+    """Regional service teams, each engineer in one, with a few skills (assignment rules)."""
+    from keycare.service.models import ServiceTeam
+    from keycare.service.teams import service_team_create, service_team_member_set
+
+    if ServiceTeam.objects.exists():
+        return
+    teams = [
+        service_team_create(actor=None, name=name, provinces=provinces, manager=users["svcmgr"])
+        for name, provinces in SERVICE_REGIONS.items()
+    ]
+    for i, engineer in enumerate(engineers):
+        service_team_member_set(
+            actor=None, team=teams[i % len(teams)], user=engineer, skills=SKILLS[i % len(SKILLS)]
+        )
+
+
+def _nps_surveys(rng: random.Random) -> None:
+    """NPS surveys sent by the schedule over the last half year, most of them answered."""
+    from keycare.service.models import NpsSurvey
+    from keycare.service.surveys import nps_surveys_due, nps_surveys_schedule
+
+    now = timezone.now()
+    rounds = (170, 140, 110, 80, 50, 20)
+    batch = -(-nps_surveys_due(now=now).count() // len(rounds))  # spread over the half year
+    for days_ago in rounds:
+        nps_surveys_schedule(now=now - dt.timedelta(days=days_ago), batch=max(batch, 1))
+    for survey in NpsSurvey.objects.filter(responded_at__isnull=True).order_by("pk"):
+        if rng.random() < 0.65:
+            survey.score = rng.choices(range(11), weights=[1, 1, 1, 2, 2, 4, 6, 10, 16, 24, 20])[0]
+            survey.responded_at = min(survey.sent_at + dt.timedelta(hours=rng.randint(2, 240)), now)
+            survey.save(update_fields=["score", "responded_at"])
 
 
 def _tickets(accounts: list[Account], rng: random.Random, users: dict[str, User]) -> int:

@@ -203,4 +203,24 @@ def nps(scores: Iterable[int]) -> float | None:
         return None
     promoters = sum(1 for s in values if s >= 9)
     detractors = sum(1 for s in values if s <= 6)
-    return round(100 * (promoters - detractors) / len(values), 2)
+    return nps_from_counts(promoters=promoters, detractors=detractors, total=len(values))
+
+
+#: NPS bands of the 0–10 answer: detractors 0–6, passives 7–8, promoters 9–10.
+NPS_PROMOTER_MIN, NPS_DETRACTOR_MAX = 9, 6
+
+
+def nps_from_counts(*, promoters: int, detractors: int, total: int) -> float | None:
+    """NPS from counts (what a SQL aggregate returns), the same rounding as `nps()`."""
+    if not total:
+        return None
+    return round(100 * (promoters - detractors) / total, 2)
+
+
+def nps_category(score: int | None) -> str | None:
+    """The band of a 0–10 answer: "promoter", "passive" or "detractor"; None if unanswered."""
+    if score is None:
+        return None
+    if score >= NPS_PROMOTER_MIN:
+        return "promoter"
+    return "detractor" if score <= NPS_DETRACTOR_MAX else "passive"

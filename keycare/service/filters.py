@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from keycare.accounts.choices import AccountTier
 
 from .choices import Priority, SlaState, TicketStatus, TicketType
-from .models import Ticket
+from .models import NpsSurvey, Ticket
 
 
 class TicketFilterSet(django_filters.FilterSet):
@@ -44,3 +44,28 @@ class TicketFilterSet(django_filters.FilterSet):
 
     def filter_sla(self, queryset, name, value):
         return queryset.filter(Q(response_sla=value) | Q(resolution_sla=value))
+
+
+class NpsSurveyFilterSet(django_filters.FilterSet):
+    account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
+    group = django_filters.NumberFilter(label=_("Account and its branches"), method="filter_group")
+    contact = django_filters.NumberFilter(label=_("Contact"), field_name="contact_id")
+    answered = django_filters.BooleanFilter(label=_("Answered"), method="filter_answered")
+    tier = django_filters.MultipleChoiceFilter(
+        label=_("Tier"), field_name="account__tier", choices=AccountTier.choices
+    )
+
+    class Meta:
+        model = NpsSurvey
+        fields = []
+
+    def filter_group(self, queryset, name, value):
+        from keycare.accounts.models import Account
+
+        path = Account.objects.filter(pk=value).values_list("path", flat=True).first()
+        if not path:
+            return queryset.filter(account_id=value)
+        return queryset.filter(account__path__startswith=path)
+
+    def filter_answered(self, queryset, name, value):
+        return queryset.filter(responded_at__isnull=not value)

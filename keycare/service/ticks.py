@@ -10,4 +10,12 @@ def sla_sweep() -> str:
     return f"{ticket_sla_sweep()} tickets changed SLA state"
 
 
+@register_tick("service.nps_surveys")
+def nps_surveys() -> str:
+    """Due NPS surveys, in office hours, in batches; idle for the day once none is due."""
+    from .surveys import nps_surveys_tick
+
+    return nps_surveys_tick()
+
+
 from . import contracts  # noqa: E402,F401  (registers the maintenance and renewal tick)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard, dataio, ratings, service, teams
+from .views import accounts, auth, dashboard, dataio, ratings, service, surveys, teams
 
 app_name = "web"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("accounts/new/", accounts.AccountFormView.as_view(), name="account_create"),
     path("accounts/<int:pk>/", accounts.AccountDetailView.as_view(), name="account_detail"),
     path("accounts/<int:pk>/edit/", accounts.AccountFormView.as_view(), name="account_edit"),
+    path(
+        "accounts/<int:pk>/nps/send/",
+        surveys.AccountNpsSendView.as_view(),
+        name="account_nps_send",
+    ),
     path(
         "accounts/<int:account_pk>/contacts/new/",
         accounts.ContactFormView.as_view(),
@@ -50,6 +55,7 @@ urlpatterns = [
     path("service/teams/<int:pk>/edit/", teams.TeamFormView.as_view(), name="team_edit"),
     path("service/teams/<int:pk>/members/", teams.TeamMemberView.as_view(), name="team_members"),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
+    path("nps/<str:token>/", surveys.NpsAnswerView.as_view(), name="nps"),
     path("data/import/", dataio.ImportView.as_view(), name="import"),
     path("data/import/<int:pk>/", dataio.ImportJobView.as_view(), name="import_job"),
     path("data/export/<str:kind>.<str:fmt>", dataio.ExportView.as_view(), name="export"),

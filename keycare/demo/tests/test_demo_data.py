@@ -45,6 +45,14 @@ def test_demo_data_is_realistic():
     assert Order.objects.filter(total_net__gt=0).count() == Order.objects.count()
     assert PersonalDetails.objects.exists()
     assert Contact.objects.exclude(reports_to=None).exists()
+    from keycare.service.models import NpsSurvey, ServiceTeam, Ticket
+
+    assert ServiceTeam.objects.count() == 4
+    assert Ticket.objects.exclude(team=None).exists()  # routed to the team of the province
+    answered = NpsSurvey.objects.exclude(score=None)
+    assert answered.exists() and NpsSurvey.objects.filter(score=None).exists()
+    months = {s.strftime("%Y-%m") for s in answered.values_list("responded_at", flat=True)}
+    assert len(months) >= 4  # an NPS trend over half a year
 
 
 def test_demo_data_is_deterministic():

@@ -167,17 +167,19 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
             AccountFactory(parent=branch, owner=kam)
             EquipmentFactory(account=account, product=product)
             OrderFactory(account=branch, lines=[{"product": product, "quantity": 1}])
-            TicketFactory(account=account)
+            TicketFactory(account=account, equipment=account.equipment.first())
+            TicketFactory(account=branch)
 
     add_data(2)
     client = logged_in(kam)
     url = reverse("web:account_detail", args=[account.pk])
     # session, user, roles, account, team, tags, contact links, contacts, subtree,
-    # revenue by month, recent orders, equipment page, equipment count, open tickets, can-change
-    with django_assert_num_queries(15):
+    # revenue by month, recent orders, equipment page, equipment count, equipment service
+    # history, open tickets, service figures, CSAT, NPS, may-send-NPS, can-change
+    with django_assert_num_queries(20):
         assert client.get(url).status_code == 200
     add_data(8)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(20):
         response = client.get(url)
     assert len(response.context["contacts"]) == 12  # two bosses and their ten reports
     assert len(response.context["subtree"]) == 11

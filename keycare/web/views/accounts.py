@@ -113,17 +113,30 @@ class AccountDetailView(PageView):
         orders = None
         if revenue is not None:
             orders = selectors.account_recent_orders(actor=actor, account=account)
-        from keycare.service.selectors import ticket_list
+        from keycare.service.selectors import (
+            account_service_summary,
+            equipment_service_history,
+            ticket_list,
+        )
+        from keycare.service.surveys import nps_survey_may_send
 
         open_tickets = ticket_list(actor=actor, filters={"account": account.pk, "open": "true"})
+        equipment_rows = list(equipment[:10])
+        history = equipment_service_history(
+            actor=actor, equipment_ids=[e.pk for e in equipment_rows]
+        )
+        for unit in equipment_rows:
+            unit.service = history.get(unit.pk)
         return {
             "account": account,
             "open_tickets": list(open_tickets[:5]),
+            "service": account_service_summary(actor=actor, account=account),
+            "can_send_nps": nps_survey_may_send(actor=actor, account=account),
             "ancestors": selectors.account_ancestors(actor=actor, account=account),
             "subtree": subtree,
             "contacts": contacts,
             "graph": {"nodes": graph.nodes, "links": graph.links, "labels": _graph_labels()},
-            "equipment": list(equipment[:10]),
+            "equipment": equipment_rows,
             "equipment_count": equipment.count(),
             "orders": orders,
             "revenue": revenue,
