@@ -27,6 +27,13 @@ def _private_media_root(tmp_path_factory):
     settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
 
 
+@pytest.fixture
+def private_root(settings, tmp_path):
+    """A private media root of the test's own, to count the files an upload leaves."""
+    settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.KEYCARE_PRIVATE_MEDIA_ROOT
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     # No browser download is possible: drive Debian's Chromium.

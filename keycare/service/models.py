@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -23,9 +25,6 @@ from .choices import (
     TicketStatus,
     TicketType,
 )
-
-from django.core.files.storage import FileSystemStorage  # noqa: E402
-from django.utils.deconstruct import deconstructible  # noqa: E402
 
 
 @deconstructible

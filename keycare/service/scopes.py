@@ -57,9 +57,8 @@ def ticket_scope(user, action: str) -> Q | bool:
     return q
 
 
-@scope_rule(TicketComment)
-def ticket_comment_scope(user, action: str) -> Q | bool:
-    """Replies follow their ticket; customers see only replies visible to them."""
+def _public_on_visible_tickets(user) -> Q | bool:
+    """Rows of the tickets the user sees; for customers only those marked visible to them."""
     verdict = scope_filter(Ticket, user, "view")
     if verdict is False:
         return False
@@ -67,6 +66,12 @@ def ticket_comment_scope(user, action: str) -> Q | bool:
     if not user.has_role(*STAFF_ROLES):
         q &= Q(is_public=True)
     return q
+
+
+@scope_rule(TicketComment)
+def ticket_comment_scope(user, action: str) -> Q | bool:
+    """Replies follow their ticket; customers see only replies visible to them."""
+    return _public_on_visible_tickets(user)
 
 
 @scope_rule(TicketEvent)
@@ -87,13 +92,7 @@ def ticket_attachment_scope(user, action: str) -> Q | bool:
     files to their own tickets); removing one is for administrators and service managers."""
     if action in ("change", "delete"):
         return user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER)
-    verdict = scope_filter(Ticket, user, "view")
-    if verdict is False:
-        return False
-    q = Q() if verdict is True else Q(ticket__in=Ticket.objects.filter(verdict).values("pk"))
-    if not user.has_role(*STAFF_ROLES):
-        q &= Q(is_public=True)
-    return q
+    return _public_on_visible_tickets(user)
 
 
 @scope_rule(ServiceTeam)

@@ -342,11 +342,13 @@ def ticket_assignee_suggest(ticket: Ticket) -> tuple[User | None, str]:
     )
     team = ticket.team or team_for_account(ticket.account)
     if team is not None:
-        members = list(
-            ServiceTeamMember.objects.filter(team=team).values_list("user_id", "skills")
-        )
+        members = list(ServiceTeamMember.objects.filter(team=team).values_list("user_id", "skills"))
         wanted = {ticket.ticket_type.casefold()}
-        if ticket.equipment_id and ticket.equipment.product_id and ticket.equipment.product.category:
+        if (
+            ticket.equipment_id
+            and ticket.equipment.product_id
+            and ticket.equipment.product.category
+        ):
             wanted.add(ticket.equipment.product.category.casefold())
         skilled = [uid for uid, skills in members if wanted & {k.casefold() for k in skills}]
         for ids, rule in ((skilled, AssignmentRule.TEAM_SKILL),

@@ -1,11 +1,9 @@
 """Attachments through the API: upload (multipart, all or nothing), list and download per
 role, errors in the one format, and the OpenAPI schema."""
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from keycare.accounts.choices import AccountTeamRole
@@ -16,7 +14,7 @@ from keycare.accounts.tests.factories import (
 )
 from keycare.service.attachments import attachment_add
 from keycare.service.models import TicketAttachment, TicketEvent
-from keycare.service.tests.factories import TicketFactory
+from keycare.service.tests.factories import TicketFactory, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +29,9 @@ def api(user=None):
     return client
 
 
-def upload(name: str, content: bytes) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content)
-
-
-def stored_files(root) -> list[Path]:
-    return [p for p in Path(root).rglob("*") if p.is_file()]
-
-
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return settings.KEYCARE_PRIVATE_MEDIA_ROOT
+def _own_private_root(private_root):
+    return private_root
 
 
 @pytest.fixture

@@ -19,3 +19,17 @@ class TicketFactory(factory.django.DjangoModelFactory):
         # a transactional test flushes what the data migration created
         service_defaults_ensure()
         return ticket_create(actor=None, **kwargs)
+
+
+def upload(name: str, content: bytes):
+    """An uploaded file, as a form or the API receives it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def stored_files(root) -> list:
+    """The files written under the private media root."""
+    from pathlib import Path
+
+    return [p for p in Path(root).rglob("*") if p.is_file()]

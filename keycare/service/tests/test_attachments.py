@@ -4,11 +4,9 @@ names, the events, who may add what, and that a rejected file leaves nothing beh
 import hashlib
 import io
 import zipfile
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from keycare.accounts.choices import AccountTeamRole
 from keycare.accounts.tests.factories import (
@@ -21,7 +19,7 @@ from keycare.service import attachments
 from keycare.service.attachments import attachment_add, attachment_clean_name, attachments_add
 from keycare.service.models import Ticket, TicketAttachment, TicketComment, TicketEvent
 from keycare.service.selectors import attachment_list, ticket_timeline
-from keycare.service.tests.factories import TicketFactory
+from keycare.service.tests.factories import TicketFactory, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -38,18 +36,9 @@ def ooxml(folder: str) -> bytes:
     return buffer.getvalue()
 
 
-def upload(name: str, content: bytes) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content)
-
-
-def stored_files(root) -> list[Path]:
-    return [p for p in Path(root).rglob("*") if p.is_file()]
-
-
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return settings.KEYCARE_PRIVATE_MEDIA_ROOT
+def _own_private_root(private_root):
+    return private_root
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Attachments in the browser-less web client: who may download which file, the ticket page
 listing them in a fixed number of queries, and uploads with a reply or a new (portal) ticket."""
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from keycare.accounts.choices import AccountTeamRole
@@ -17,7 +15,7 @@ from keycare.accounts.tests.factories import (
 from keycare.service.attachments import attachment_add, ticket_comment_with_attachments
 from keycare.service.defaults import service_defaults_ensure
 from keycare.service.models import Ticket, TicketAttachment, TicketComment
-from keycare.service.tests.factories import TicketFactory
+from keycare.service.tests.factories import TicketFactory, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +24,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
 EXE = b"MZ\x90\x00" + bytes(60)
 
 
-def upload(name: str, content: bytes) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content)
-
-
-def stored_files(root) -> list[Path]:
-    return [p for p in Path(root).rglob("*") if p.is_file()]
-
-
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return settings.KEYCARE_PRIVATE_MEDIA_ROOT
+def _own_private_root(private_root):
+    return private_root
 
 
 @pytest.fixture
