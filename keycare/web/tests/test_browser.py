@@ -135,13 +135,20 @@ def test_full_repair_case_in_the_browser(live_server, page: Page):
     page.goto(f"{live_server.url}/service/new/")
     page.fill("#id_subject", "主轴异响")
     page.select_option("#id_priority", "P2")
+    report = {"name": "振动检测报告.pdf", "mimeType": "application/pdf",
+              "buffer": b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"}  # fmt: skip
+    page.set_input_files("#id_file", files=[report])
     page.get_by_role("button", name="Open ticket").click()
     expect(page.get_by_test_id("ticket-status")).to_have_text("New")
+    expect(page.get_by_test_id("attachment")).to_contain_text("振动检测报告.pdf")
     ticket = Ticket.objects.get()
 
     # the engineer takes it, starts, plans and completes a visit with a part, resolves it
     login("engineer")
     page.goto(f"{live_server.url}/service/{ticket.pk}/")
+    with page.expect_download() as download:  # the engineer opens the customer's report
+        page.get_by_test_id("attachment-link").click()
+    assert download.value.suggested_filename == "振动检测报告.pdf"
     page.get_by_test_id("claim").click()
     expect(page.get_by_test_id("assignee")).to_contain_text(str(engineer))
     page.get_by_test_id("to-in_progress").click()
