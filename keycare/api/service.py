@@ -196,11 +196,12 @@ class TicketViewSet(ScopedViewSet):
     @extend_schema(request=TransitionSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
+        ticket = self.get_object()  # 404/403 before saying anything about the input
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         services.ticket_transition(
-            actor=request.user, ticket=self.get_object(), status=values["status"],
+            actor=request.user, ticket=ticket, status=values["status"],
             expected_version=values.get("version"), resolution=values.get("resolution"),
             root_cause=values.get("root_cause"),
         )  # fmt: skip
@@ -213,9 +214,9 @@ class TicketViewSet(ScopedViewSet):
     @extend_schema(request=AssignSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        ticket = self.get_object()  # 404/403 before saying anything about the input
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = self.get_object()
         services.ticket_assign(actor=request.user, ticket=ticket, assignee=data.validated_data["assignee"],
                                expected_version=data.validated_data.get("version"))  # fmt: skip
         return Response(
@@ -467,12 +468,13 @@ class VisitViewSet(ScopedViewSet):
     @extend_schema(request=VisitCompleteSerializer, responses=VisitSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
+        visit = self.get_object()  # 404/403 before saying anything about the input
         data = VisitCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         version = values.pop("version", None)
         visit = visits.visit_complete(
-            actor=request.user, visit=self.get_object(), expected_version=version, **values
+            actor=request.user, visit=visit, expected_version=version, **values
         )
         return Response(VisitSerializer(self._fresh(visit)).data)
 

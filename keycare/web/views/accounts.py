@@ -406,6 +406,8 @@ class ContactMembershipView(PageView):
     """Add a contact to another account of the group (or change their role there), or remove
     them from it."""
 
+    http_method_names = ["post"]  # a GET is a 405, not an error page
+
     def post(self, request, pk):
         contact = _get_or_404(selectors.contact_get, actor=request.user, pk=pk)
         account = (

@@ -103,8 +103,7 @@ class TeamFormView(PageView):
 class TeamMemberView(PageView):
     """POST only: put an engineer in the team (or change their skills), or take them out."""
 
-    def get(self, request, pk):
-        raise Http404
+    http_method_names = ["post"]
 
     def post(self, request, pk):
         team = _team_or_404(request.user, pk, "change")

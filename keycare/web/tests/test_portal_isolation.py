@@ -1,0 +1,179 @@
+"""A customer contact reaches nothing of another account, through every URL of the web UI
+and the API: each URL is generated from the URL configuration, so a new one must be declared
+here (which object of the other account it takes) or the test fails. Denied requests change
+nothing, and no page or export shows the other account's data."""
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from keycare.accounts.tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    EquipmentFactory,
+    OrderFactory,
+    ProductFactory,
+)
+from keycare.dataio.kinds import KINDS
+from keycare.service import visits
+from keycare.service.attachments import attachment_add
+from keycare.service.models import (
+    FieldVisit,
+    MaintenancePlan,
+    NpsSurvey,
+    ServiceContract,
+    Ticket,
+    TicketAttachment,
+    TicketComment,
+    TicketEvent,
+)
+from keycare.service.teams import service_team_create
+from keycare.service.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+MARKERS = ("邻居机械", "王秘密", "邻居的故障", "neighbour-secret", "NB-CONTRACT")
+
+#: URL name (web) or router basename (API) → the object of the other account its `pk` takes;
+#: None: not account data (the catalogue, policies, teams, import jobs) or no object id.
+RESOURCES = {
+    "account": "account", "contact": "contact", "product": "product", "equipment": "equipment",
+    "order": "order", "ticket": "ticket", "attachment": "attachment", "sla-policy": None,
+    "calendar": None, "visit": "visit", "contract": "contract", "maintenance-plan": "plan",
+    "service-team": "team", "survey": "survey", "team": "team", "import": None,
+}  # fmt: skip
+SKIP = {"web:logout", "set_language", "api:mail_in", "api:token_obtain"}  # no data, or POST-only
+
+
+def _patterns(resolvers, prefix="", namespace=""):
+    for entry in resolvers:
+        if isinstance(entry, URLResolver):
+            if str(entry.pattern).startswith("admin/"):
+                continue  # the Django admin: staff only, covered by Django
+            yield from _patterns(entry.url_patterns, prefix + str(entry.pattern),
+                                 entry.namespace or namespace)  # fmt: skip
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else (entry.name or "")
+            yield prefix + str(entry.pattern), name
+
+
+def _resource(name: str) -> str:
+    short = name.split(":", 1)[-1]
+    for key in sorted(RESOURCES, key=len, reverse=True):
+        if short.startswith(key.replace("-", "_")) or short.startswith(key):
+            return key
+    raise AssertionError(f"declare which object {name} takes in RESOURCES")
+
+
+def _path(pattern: str, ids: dict, name: str) -> str | None:
+    """A concrete path for the pattern, with the other account's object where it takes one."""
+    if "format" in pattern:
+        return None  # the same views with a format suffix
+    path = re.sub(r"\(\?P<pk>\[\^/\.\]\+\)", "<int:pk>", pattern)
+    path = path.replace("^", "").replace("$", "")
+    if "<str:token>" in path:
+        return path.replace("<str:token>", "not-a-valid-token")
+    if "<str:kind>.<str:fmt>" in path:
+        return path  # exports: expanded below
+    if re.search(r"<int:(account_)?pk>", path):
+        key = RESOURCES[_resource(name)]
+        pk = ids[key] if key else ids["fallback"]
+        path = re.sub(r"<int:(account_)?pk>", str(pk), path)
+    return path
+
+
+@pytest.fixture
+def neighbour(admin_user, engineer, portal_user):
+    mine = AccountFactory(name="本公司客户有限公司")
+    ContactFactory(account=mine, user=portal_user, portal_sees_branches=True)
+    TicketFactory(account=mine, subject="我的工单")
+    other = AccountFactory(name="邻居机械有限公司")
+    contact = ContactFactory(account=other, name="王秘密", email="wang@neighbour.example")
+    product = ProductFactory(name="数控车床 CK6150")  # the catalogue is not account data
+    unit = EquipmentFactory(account=other, product=product)
+    order = OrderFactory(account=other, lines=[{"product": product, "quantity": 1}])
+    ticket = TicketFactory(account=other, contact=contact, equipment=unit, subject="邻居的故障")
+    pdf = SimpleUploadedFile("neighbour-secret.pdf", b"%PDF-1.7\n%%EOF\n")
+    attachment = attachment_add(actor=admin_user, ticket=ticket, upload=pdf)
+    visit = visits.visit_plan(actor=admin_user, ticket=ticket, engineers=[engineer],
+                              planned_start=timezone.now() + dt.timedelta(days=1))  # fmt: skip
+    today = timezone.localdate()
+    contract = ServiceContract.objects.create(
+        number="NB-CONTRACT", account=other, starts_on=today, ends_on=today + dt.timedelta(days=365)
+    )
+    plan = MaintenancePlan.objects.create(equipment=unit, next_due=today + dt.timedelta(days=90))
+    survey = NpsSurvey.objects.create(
+        account=other, contact=contact, email=contact.email, token_hash=uuid.uuid4().hex,
+        sent_at=timezone.now(), expires_at=timezone.now() + dt.timedelta(days=30),
+    )  # fmt: skip
+    team = service_team_create(actor=None, name="邻居服务队", provinces=["neighbour-secret省"])
+    return {
+        "account": other.pk, "contact": contact.pk, "product": product.pk, "equipment": unit.pk,
+        "order": order.pk, "ticket": ticket.pk, "attachment": attachment.pk, "visit": visit.pk,
+        "contract": contract.pk, "plan": plan.pk, "survey": survey.pk, "team": team.pk,
+        "fallback": other.pk,
+    }  # fmt: skip
+
+
+def _snapshot(ids):
+    ticket = Ticket.objects.get(pk=ids["ticket"])
+    return (
+        Ticket.objects.count(), TicketComment.objects.count(), TicketEvent.objects.count(),
+        TicketAttachment.objects.count(), NpsSurvey.objects.count(), FieldVisit.objects.count(),
+        ticket.version, ticket.status, ticket.assignee_id,
+    )  # fmt: skip
+
+
+def test_a_customer_reaches_nothing_of_another_account(client, portal_user, neighbour):
+    client.force_login(portal_user)
+    api = APIClient()
+    api.force_authenticate(portal_user)
+    before = _snapshot(neighbour)
+    checked = []
+    for pattern, name in _patterns(get_resolver().url_patterns):
+        if name in SKIP:
+            continue
+        path = _path(pattern, neighbour, name)
+        if path is None:
+            continue
+        paths = (
+            [path.replace("<str:kind>.<str:fmt>", f"{kind}.csv") for kind in KINDS]
+            if "<str:kind>" in path
+            else [path]
+        )
+        is_api = name.startswith("api:")
+        takes_object = bool(re.search(r"<int:(account_)?pk>|\(\?P<pk>", pattern))
+        owned = takes_object and RESOURCES[_resource(name)] not in (None, "product", "team")
+        for url in ("/" + p for p in paths):
+            caller = api if is_api else client
+            response = caller.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            text = body.decode("utf-8", "replace")
+            leaked = [m for m in MARKERS if m in text]
+            assert not leaked, f"GET {url} ({response.status_code}) shows {leaked}"
+            if owned:
+                # 405: a POST-only action answers a GET before looking anything up
+                assert response.status_code in (403, 404, 405), f"GET {url}: {response.status_code}"
+                for method in ("post", "patch", "delete") if is_api else ("post",):
+                    sent = (
+                        getattr(caller, method)(url, {}, format="json")
+                        if is_api
+                        else caller.post(url, {})
+                    )
+                    assert sent.status_code in (403, 404, 405), (
+                        f"{method} {url}: {sent.status_code}"
+                    )
+            checked.append(url)
+    assert _snapshot(neighbour) == before
+    # the generator really walked the service URLs, with the other account's objects
+    assert f"/service/{neighbour['ticket']}/" in checked
+    assert f"/service/attachments/{neighbour['attachment']}/" in checked
+    assert f"/api/v1/tickets/{neighbour['ticket']}/comments/" in checked
+    assert f"/api/v1/surveys/{neighbour['survey']}/" in checked
+    assert len(checked) > 60
