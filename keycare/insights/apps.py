@@ -6,3 +6,6 @@ class InsightsConfig(AppConfig):
     name = "keycare.insights"
     label = "insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from . import scopes  # noqa: F401  (scope rules)

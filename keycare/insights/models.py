@@ -1,0 +1,68 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from keycare.core.scoping import RestrictedQuerySet
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class MetricScope(models.TextChoices):
+    OWN = "own", _("This account only")
+    GROUP = "group", _("With its branches")
+
+
+class AccountMetric(models.Model):
+    """One account's value figures for one period: its own orders, or (scope "group") its
+    own and all its branches' (a group rolls up its plants). Recomputed set-based by
+    `keycare insights recompute`; one row per account, period and scope."""
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="metrics",
+    )  # fmt: skip
+    scope = models.CharField(_("scope"), max_length=5, choices=MetricScope.choices)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    revenue = models.DecimalField(_("revenue"), default=0, **MONEY)
+    cost_of_goods = models.DecimalField(_("cost of goods"), default=0, **MONEY)
+    discounts = models.DecimalField(_("discounts"), default=0, **MONEY)
+    gross_profit = models.DecimalField(_("gross profit"), default=0, **MONEY)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    order_frequency = models.DecimalField(
+        _("orders per month"), max_digits=10, decimal_places=3, default=0
+    )
+    largest_order = models.DecimalField(_("largest order"), default=0, **MONEY)
+    average_order = models.DecimalField(_("average order"), default=0, **MONEY)
+    first_order = models.DateField(_("first order"), null=True, blank=True)
+    last_order = models.DateField(_("last order"), null=True, blank=True)
+    recency_days = models.PositiveIntegerField(_("days since the last order"), null=True)
+    tenure_days = models.PositiveIntegerField(_("days since the first order"), null=True)
+    previous_revenue = models.DecimalField(_("revenue, previous period"), default=0, **MONEY)
+    growth = models.DecimalField(
+        _("growth %"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    cost_to_serve = models.DecimalField(_("cost to serve"), default=0, **MONEY)
+    tickets = models.PositiveIntegerField(_("tickets"), default=0)
+    csat = models.DecimalField(_("CSAT %"), max_digits=5, decimal_places=2, null=True)
+    nps = models.DecimalField(_("NPS"), max_digits=6, decimal_places=2, null=True)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account metrics")
+        verbose_name_plural = _("account metrics")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "scope", "period_start", "period_end"],
+                name="account_metric_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["period_start", "period_end", "scope", "revenue"],
+                         name="metric_period_revenue"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.scope} {self.period_start}–{self.period_end}"

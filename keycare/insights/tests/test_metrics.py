@@ -1,0 +1,126 @@
+"""Account metrics: one period's figures per account, own and rolled up over branches, the
+previous period's growth, service cost and satisfaction, the recompute command, and scope."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from keycare.accounts.tests.factories import AccountFactory, OrderFactory, ProductFactory
+from keycare.core.scoping import restrict
+from keycare.insights.metrics import metrics_recompute, trailing_twelve_months
+from keycare.insights.models import AccountMetric
+from keycare.service.models import Ticket
+from keycare.service.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+START, END = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+
+
+def _order(account, day, price, quantity=1):
+    product = ProductFactory(
+        list_price=Decimal(price), standard_cost=Decimal(price) * Decimal("0.6")
+    )
+    return OrderFactory(
+        account=account, order_date=day, lines=[{"product": product, "quantity": quantity}]
+    )
+
+
+@pytest.fixture
+def group():
+    hq = AccountFactory(name="集团")
+    plant = AccountFactory(name="工厂", parent=hq)
+    other = AccountFactory(name="别家")
+    _order(hq, dt.date(2026, 2, 1), 10_000)
+    _order(plant, dt.date(2026, 5, 1), 30_000)
+    _order(plant, dt.date(2026, 6, 1), 20_000)
+    _order(plant, dt.date(2025, 6, 1), 25_000)  # the previous period
+    _order(hq, dt.date(2024, 1, 10), 1_000)  # first order, long ago
+    ticket = TicketFactory(account=plant)
+    Ticket.objects.filter(pk=ticket.pk).update(labour_cost=300, parts_cost=200, travel_cost=100)
+    return {"hq": hq, "plant": plant, "other": other}
+
+
+def test_own_and_group_figures(group):
+    rows = metrics_recompute(start=START, end=END)
+    assert rows == 6  # three accounts × own and group
+    m = {(r.account.name, r.scope): r for r in AccountMetric.objects.select_related("account")}
+    plant = m[("工厂", "own")]
+    assert (plant.revenue, plant.gross_profit, plant.orders) == (
+        Decimal("50000"),
+        Decimal("20000"),
+        2,
+    )
+    assert (plant.largest_order, plant.average_order) == (Decimal("30000"), Decimal("25000"))
+    assert (plant.previous_revenue, plant.growth) == (Decimal("25000"), Decimal("100.00"))
+    assert (plant.cost_to_serve, plant.tickets) == (Decimal("600"), 1)
+    assert (plant.first_order, plant.recency_days) == (dt.date(2025, 6, 1), 213)
+    hq_own, hq_group = m[("集团", "own")], m[("集团", "group")]
+    assert (hq_own.revenue, hq_own.tenure_days) == (
+        Decimal("10000"),
+        (END - dt.date(2024, 1, 10)).days,
+    )
+    assert (hq_group.revenue, hq_group.orders, hq_group.largest_order) == (
+        Decimal("60000"),
+        3,
+        Decimal("30000"),
+    )
+    assert (hq_group.first_order, hq_group.last_order) == (
+        dt.date(2024, 1, 10),
+        dt.date(2026, 6, 1),
+    )
+    assert hq_group.cost_to_serve == Decimal("600")
+    assert (m[("别家", "own")].revenue, m[("别家", "own")].growth) == (Decimal("0"), None)
+    assert m[("工厂", "own")].order_frequency == Decimal("0.167")  # 2 orders in 365 days (11.99 months)
+
+
+def test_recompute_replaces_the_period_and_keeps_others(group):
+    metrics_recompute(start=START, end=END)
+    metrics_recompute(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    _order(group["other"], dt.date(2026, 7, 1), 5_000)
+    assert metrics_recompute(start=START, end=END) == 6
+    assert AccountMetric.objects.count() == 12
+    other = AccountMetric.objects.get(account=group["other"], scope="own", period_start=START)
+    assert other.revenue == Decimal("5000")
+
+
+def test_the_command_and_its_errors(group):
+    out = io.StringIO()
+    call_command("insights", "recompute", "--period", "2026", "--no-progress", stdout=out)
+    assert "6 metric rows for 2026-01-01 to 2026-12-31" in out.getvalue()
+    call_command("insights", "recompute", "--period", "2026-03-01:2026-05-31", "--no-progress",
+                 stdout=io.StringIO())  # fmt: skip
+    assert AccountMetric.objects.filter(period_start=dt.date(2026, 3, 1)).count() == 6
+    before = AccountMetric.objects.count()
+    for bad in ("last-year", "2026-05-01:2026-01-01", "2026-13-01:2026-12-01"):
+        with pytest.raises(CommandError):
+            call_command("insights", "recompute", "--period", bad, "--no-progress")
+    assert AccountMetric.objects.count() == before
+
+
+def test_trailing_twelve_months():
+    assert trailing_twelve_months(dt.date(2026, 12, 2)) == (
+        dt.date(2025, 12, 3),
+        dt.date(2026, 12, 2),
+    )
+    assert trailing_twelve_months(dt.date(2028, 2, 29)) == (
+        dt.date(2027, 3, 1),
+        dt.date(2028, 2, 29),
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [("admin_user", 6), ("executive", 6), ("kam", 2), ("engineer", 0), ("portal_user", 0)],
+)
+def test_only_those_who_see_orders_see_metrics(request, group, role, sees):
+    from keycare.accounts.tests.factories import ContactFactory
+
+    user = request.getfixturevalue(role)
+    group["other"].owner = request.getfixturevalue("kam")
+    group["other"].save(update_fields=["owner"])
+    ContactFactory(account=group["other"], user=request.getfixturevalue("portal_user"))
+    metrics_recompute(start=START, end=END)
+    assert restrict(AccountMetric.objects.all(), user).count() == sees
