@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
+from .insights import ParetoApi
 from .service import (
     AttachmentViewSet,
     CalendarViewSet,
@@ -43,5 +44,6 @@ urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
     path("mail-in/", MailInApi.as_view(), name="mail_in"),
     path("service/dashboard/", ServiceDashboardApi.as_view(), name="service_dashboard"),
+    path("insights/pareto/", ParetoApi.as_view(), name="insights_pareto"),
     path("", include(router.urls)),
 ]

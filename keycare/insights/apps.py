@@ -8,4 +8,4 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from . import scopes  # noqa: F401  (scope rules)
+        from . import scopes, ticks  # noqa: F401  (scope rules, periodic ticks)

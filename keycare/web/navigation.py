@@ -37,8 +37,23 @@ NAV_ITEMS = [
         ALL_ROLES,
         pages=("account", "contact", "equipment", "order", "product", "import", "export"),
     ),
-    NavItem("service", _("Service"), "web:ticket_list", ALL_ROLES, pages=("ticket",)),
-    NavItem("insights", _("Insights"), None, frozenset(STAFF_ROLES), available=False),
+    NavItem(
+        "service",
+        _("Service"),
+        "web:ticket_list",
+        ALL_ROLES,
+        pages=("ticket", "team", "attachment"),
+    ),
+    # the insights are commercial figures: for those who may see orders
+    NavItem(
+        "insights",
+        _("Insights"),
+        "web:insights_pareto",
+        frozenset(
+            {Role.ADMINISTRATOR, Role.EXECUTIVE, Role.KEY_ACCOUNT_MANAGER, Role.SERVICE_MANAGER}
+        ),
+        pages=("insights",),
+    ),
     NavItem("engagement", _("Engagement"), None, frozenset(STAFF_ROLES), available=False),
     NavItem("admin", _("Administration"), "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]

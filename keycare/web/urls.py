@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard, dataio, ratings, service, surveys, teams
+from .views import accounts, auth, dashboard, dataio, insights, ratings, service, surveys, teams
 
 app_name = "web"
 
@@ -54,6 +54,7 @@ urlpatterns = [
     path("service/teams/new/", teams.TeamFormView.as_view(), name="team_create"),
     path("service/teams/<int:pk>/edit/", teams.TeamFormView.as_view(), name="team_edit"),
     path("service/teams/<int:pk>/members/", teams.TeamMemberView.as_view(), name="team_members"),
+    path("insights/", insights.ParetoView.as_view(), name="insights_pareto"),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
     path("nps/<str:token>/", surveys.NpsAnswerView.as_view(), name="nps"),
     path("data/import/", dataio.ImportView.as_view(), name="import"),

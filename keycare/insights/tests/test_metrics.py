@@ -73,7 +73,9 @@ def test_own_and_group_figures(group):
     )
     assert hq_group.cost_to_serve == Decimal("600")
     assert (m[("别家", "own")].revenue, m[("别家", "own")].growth) == (Decimal("0"), None)
-    assert m[("工厂", "own")].order_frequency == Decimal("0.167")  # 2 orders in 365 days (11.99 months)
+    assert m[("工厂", "own")].order_frequency == Decimal(
+        "0.167"
+    )  # 2 orders in 365 days (11.99 months)
 
 
 def test_recompute_replaces_the_period_and_keeps_others(group):

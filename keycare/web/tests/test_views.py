@@ -89,9 +89,11 @@ def test_dashboard_counts_only_visible_accounts(logged_in, kam, other_kam):
     assert response.context["province_chart"]["labels"] == ["浙江省"]
 
 
-def test_navigation_per_role(logged_in, admin_user, portal_user):
+def test_navigation_per_role(logged_in, admin_user, portal_user, engineer):
     admin_nav = [i.key for i in logged_in(admin_user).get("/").context["nav_items"]]
     assert admin_nav == ["dashboard", "accounts", "service", "insights", "engagement", "admin"]
+    engineer_nav = [i.key for i in logged_in(engineer).get("/").context["nav_items"]]
+    assert engineer_nav == ["dashboard", "accounts", "service", "engagement"]  # no margins
     portal_nav = [i.key for i in logged_in(portal_user).get("/").context["nav_items"]]
     assert portal_nav == ["dashboard", "accounts", "service"]
 

@@ -1,0 +1,40 @@
+"""API of the insights area: the same figures as its pages, for the same people (those who
+may see orders; key account managers for their own accounts)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keycare.core.scoping import user_can_any
+from keycare.insights.models import AccountMetric
+
+PERIOD = [
+    OpenApiParameter("period_from", OpenApiTypes.DATE, description="first day (default: a year ago)"),
+    OpenApiParameter("period_to", OpenApiTypes.DATE, description="last day (default: today)"),
+    OpenApiParameter("level", str, enum=["account", "group"], description="accounts, or groups with their branches"),
+]  # fmt: skip
+
+
+def _require_insights(request) -> None:
+    if not user_can_any(request.user, "view", AccountMetric):
+        raise PermissionDenied()
+
+
+class ParetoApi(APIView):
+    """Pareto / ABC (帕累托) on revenue and gross profit: accounts ranked by each measure with
+    cumulative shares and A/B/C classes (the account that crosses a cut-off stays in the
+    higher class), the top 20% share and the class totals."""
+
+    @extend_schema(
+        parameters=[*PERIOD,
+                    OpenApiParameter("cutoff_a", float, description="class A up to this % (80)"),
+                    OpenApiParameter("cutoff_b", float, description="class B up to this % (95)")],
+        responses=OpenApiTypes.OBJECT,
+    )  # fmt: skip
+    def get(self, request):
+        from keycare.insights.selectors import pareto_analysis
+
+        _require_insights(request)
+        return Response(pareto_analysis(actor=request.user, filters=request.query_params))

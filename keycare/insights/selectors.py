@@ -1,0 +1,123 @@
+"""Reads of the insights app, scoped to the acting user (metrics are commercial figures: only
+for those who may see orders, and for the accounts they see)."""
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from keycare.core.scoping import restrict
+from keycare.users.models import User
+
+from . import calculations as calc
+from .metrics import metrics_recompute, trailing_twelve_months
+from .models import AccountMetric, MetricScope
+
+MEASURES = ("revenue", "gross_profit")
+LEVELS = ("account", "group")
+
+
+def insights_period(filters: Mapping[str, Any] | None) -> tuple[dt.date, dt.date]:
+    """The period asked for (`period_from`, `period_to`; default the trailing twelve months),
+    validated: a clear error for a bad date or an inverted range."""
+    start, end = trailing_twelve_months()
+    values = {"period_from": start, "period_to": end}
+    errors = {}
+    for key in values:
+        raw = (filters or {}).get(key)
+        if raw in (None, ""):
+            continue
+        try:
+            values[key] = dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            errors[key] = [_("Enter a date as YYYY-MM-DD.")]
+    if errors:
+        raise ValidationError(errors)
+    if values["period_from"] > values["period_to"]:
+        raise ValidationError({"period_to": [_("The period ends before it starts.")]})
+    return values["period_from"], values["period_to"]
+
+
+def _cutoffs(filters: Mapping[str, Any] | None) -> tuple[float, float]:
+    a, b = (filters or {}).get("cutoff_a") or 80, (filters or {}).get("cutoff_b") or 95
+    try:
+        a, b = float(a), float(b)
+    except (TypeError, ValueError):
+        raise ValidationError({"cutoff_a": [_("Cut-offs are percentages.")]}) from None
+    if not 0 < a <= b <= 100:
+        raise ValidationError(
+            {"cutoff_b": [_("Cut-offs must satisfy 0 < A ≤ B ≤ 100 (e.g. 80 and 95).")]}
+        )
+    return a, b
+
+
+def metric_list(
+    *, actor: User, start: dt.date, end: dt.date, level: str = "account"
+) -> QuerySet[AccountMetric]:
+    """The period's metric rows the actor may see: every account's own figures (level
+    "account"), or the groups' rolled-up figures (level "group": top-level accounts with
+    their branches). The period is computed first when it has never been."""
+    if level not in LEVELS:
+        raise ValidationError({"level": [_("Choose the account or the group level.")]})
+    if not AccountMetric.objects.filter(period_start=start, period_end=end).exists():
+        metrics_recompute(start=start, end=end)
+    qs = AccountMetric.objects.filter(period_start=start, period_end=end)
+    if level == "group":
+        qs = qs.filter(scope=MetricScope.GROUP, account__parent__isnull=True)
+    else:
+        qs = qs.filter(scope=MetricScope.OWN)
+    return restrict(qs, actor, "view").select_related("account")
+
+
+def pareto_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Pareto / ABC (帕累托) on revenue and on gross profit: each measure ranks the accounts
+    by itself, with cumulative shares, A/B/C classes at the cut-offs, the share of the top
+    20% and the totals per class."""
+    start, end = insights_period(filters)
+    cutoffs = _cutoffs(filters)
+    level = (filters or {}).get("level") or "account"
+    rows = list(
+        metric_list(actor=actor, start=start, end=end, level=level).values(
+            "account_id", "account__name", "revenue", "gross_profit"
+        )
+    )
+    names = {r["account_id"]: r["account__name"] for r in rows}
+    result = {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "level": level,
+        "cutoffs": list(cutoffs),
+        "accounts": len(rows),
+    }
+    for measure in MEASURES:
+        values = {r["account_id"]: r[measure] for r in rows}
+        ranked = calc.pareto(values, cutoffs=cutoffs)
+        classes = {}
+        for abc in "ABC":
+            members = [r for r in ranked if r.abc == abc]
+            classes[abc] = {
+                "accounts": len(members),
+                "share_of_accounts": round(100 * len(members) / len(ranked), 1) if ranked else None,
+                "share": round(sum(r.share for r in members), 2),
+                "value": round(sum(r.value for r in members), 2),
+            }
+        top20 = calc.top_share([r.value for r in ranked], 0.2)
+        result[measure] = {
+            "total": round(sum(r.value for r in ranked if r.value > 0), 2),
+            "top_20_share": round(top20, 2) if top20 is not None else None,
+            "classes": classes,
+            "rows": [
+                {
+                    "account": r.key,
+                    "name": names[r.key],
+                    "value": round(r.value, 2),
+                    "share": round(r.share, 2),
+                    "cumulative": round(r.cumulative, 2),
+                    "abc": r.abc,
+                }
+                for r in ranked
+            ],
+        }
+    return result
