@@ -38,3 +38,32 @@ class ParetoApi(APIView):
 
         _require_insights(request)
         return Response(pareto_analysis(actor=request.user, filters=request.query_params))
+
+
+class PyramidApi(APIView):
+    """The customer pyramid (金字塔模型) by profit after the cost to serve: platinum, gold,
+    iron and lead (accounts that cost money, with the reason)."""
+
+    @extend_schema(
+        parameters=[*PERIOD,
+                    OpenApiParameter("platinum", float, description="top % that is platinum (10)"),
+                    OpenApiParameter("gold", float, description="top % that is platinum or gold (30)")],
+        responses=OpenApiTypes.OBJECT,
+    )  # fmt: skip
+    def get(self, request):
+        from keycare.insights.selectors import pyramid_analysis
+
+        _require_insights(request)
+        return Response(pyramid_analysis(actor=request.user, filters=request.query_params))
+
+
+class ConcentrationApi(APIView):
+    """Revenue concentration: top-1/5/10 shares, HHI (shares in %) and Gini; by default over
+    groups with their branches."""
+
+    @extend_schema(parameters=PERIOD, responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        from keycare.insights.selectors import concentration_analysis
+
+        _require_insights(request)
+        return Response(concentration_analysis(actor=request.user, filters=request.query_params))

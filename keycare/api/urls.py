@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
-from .insights import ParetoApi
+from .insights import ConcentrationApi, ParetoApi, PyramidApi
 from .service import (
     AttachmentViewSet,
     CalendarViewSet,
@@ -45,5 +45,7 @@ urlpatterns = [
     path("mail-in/", MailInApi.as_view(), name="mail_in"),
     path("service/dashboard/", ServiceDashboardApi.as_view(), name="service_dashboard"),
     path("insights/pareto/", ParetoApi.as_view(), name="insights_pareto"),
+    path("insights/pyramid/", PyramidApi.as_view(), name="insights_pyramid"),
+    path("insights/concentration/", ConcentrationApi.as_view(), name="insights_concentration"),
     path("", include(router.urls)),
 ]

@@ -121,3 +121,98 @@ def pareto_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) ->
             ],
         }
     return result
+
+
+def _splits(filters: Mapping[str, Any] | None) -> tuple[float, float]:
+    a, b = (filters or {}).get("platinum") or 10, (filters or {}).get("gold") or 30
+    try:
+        a, b = float(a), float(b)
+    except (TypeError, ValueError):
+        raise ValidationError({"platinum": [_("The splits are percentages.")]}) from None
+    if not 0 < a <= b <= 100:
+        raise ValidationError(
+            {"gold": [_("The splits must satisfy 0 < platinum ≤ gold ≤ 100 (e.g. 10 and 30).")]}
+        )
+    return a, b
+
+
+def pyramid_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """The customer pyramid (金字塔模型) by gross profit after the cost to serve: lead =
+    accounts that cost money, the profitable ones split at the percentiles (platinum the top
+    10%, gold the next 20%, iron the rest by default). Lead accounts come with the reason."""
+    start, end = insights_period(filters)
+    splits = _splits(filters)
+    level = (filters or {}).get("level") or "account"
+    rows = list(
+        metric_list(actor=actor, start=start, end=end, level=level).values(
+            "account_id", "account__name", "account__tier", "revenue", "gross_profit",
+            "cost_to_serve", "discounts",
+        )
+    )  # fmt: skip
+    profit = {r["account_id"]: r["gross_profit"] - r["cost_to_serve"] for r in rows}
+    tiers = calc.pyramid(profit, splits=splits)
+    order = ["platinum", "gold", "iron", "lead"]
+    summary = {
+        tier: {
+            "accounts": sum(1 for t in tiers.values() if t == tier),
+            "revenue": round(sum(float(r["revenue"]) for r in rows if tiers[r["account_id"]] == tier), 2),
+            "profit": round(sum(float(profit[r["account_id"]]) for r in rows if tiers[r["account_id"]] == tier), 2),
+        }
+        for tier in order
+    }  # fmt: skip
+    lead = []
+    for r in rows:
+        if tiers[r["account_id"]] != "lead":
+            continue
+        if r["gross_profit"] < 0:
+            reason = _("sold below cost (gross profit %(gp)s)") % {"gp": r["gross_profit"]}
+        else:
+            reason = _("the cost to serve (%(cts)s) exceeds the gross profit (%(gp)s)") % {
+                "cts": r["cost_to_serve"], "gp": r["gross_profit"]}  # fmt: skip
+        lead.append({"account": r["account_id"], "name": r["account__name"],
+                     "profit": float(profit[r["account_id"]]), "reason": reason})  # fmt: skip
+    lead.sort(key=lambda x: x["profit"])
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "level": level,
+        "splits": list(splits),
+        "tiers": summary,
+        "accounts": [
+            {
+                "account": r["account_id"],
+                "name": r["account__name"],
+                "tier": tiers[r["account_id"]],
+                "current_tier": r["account__tier"],
+                "profit": float(profit[r["account_id"]]),
+            }
+            for r in sorted(rows, key=lambda r: -profit[r["account_id"]])
+        ],
+        "lead": lead,
+    }
+
+
+def concentration_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Revenue concentration (将自身身家安全系于一仞间): top-1, top-5 and top-10 shares, the
+    Herfindahl–Hirschman index on shares in percent and the Gini coefficient."""
+    start, end = insights_period(filters)
+    level = (filters or {}).get("level") or "group"
+    values = [
+        float(v)
+        for v in metric_list(actor=actor, start=start, end=end, level=level).values_list(
+            "revenue", flat=True
+        )
+    ]
+
+    def rounded(value, digits=2):
+        return round(value, digits) if value is not None else None
+
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "level": level,
+        "accounts": len(values),
+        "top_1_share": rounded(calc.top_n_share(values, 1)),
+        "top_5_share": rounded(calc.top_n_share(values, 5)),
+        "top_10_share": rounded(calc.top_n_share(values, 10)),
+        "hhi": rounded(calc.hhi(values), 1),
+        "gini": rounded(calc.gini(values), 4),
+    }
