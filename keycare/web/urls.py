@@ -55,6 +55,12 @@ urlpatterns = [
     path("service/teams/<int:pk>/edit/", teams.TeamFormView.as_view(), name="team_edit"),
     path("service/teams/<int:pk>/members/", teams.TeamMemberView.as_view(), name="team_members"),
     path("insights/", insights.ParetoView.as_view(), name="insights_pareto"),
+    path("insights/pyramid/", insights.PyramidView.as_view(), name="insights_pyramid"),
+    path(
+        "insights/concentration/",
+        insights.ConcentrationView.as_view(),
+        name="insights_concentration",
+    ),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
     path("nps/<str:token>/", surveys.NpsAnswerView.as_view(), name="nps"),
     path("data/import/", dataio.ImportView.as_view(), name="import"),

@@ -75,3 +75,19 @@ def test_only_for_those_who_see_orders(book, engineer, portal_user):
     for url in ("/api/v1/insights/pyramid/", "/api/v1/insights/concentration/"):
         assert _get(engineer, url, PERIOD).status_code == 403
         assert _get(portal_user, url, PERIOD).status_code == 403
+
+
+def test_the_pages(client, book, executive, engineer):
+    from django.urls import reverse
+
+    client.force_login(executive)
+    pyramid = client.get(reverse("web:insights_pyramid"), PERIOD).content.decode()
+    assert 'data-testid="tier-lead">2<' in pyramid and "亏本客户" in pyramid
+    concentration = client.get(reverse("web:insights_concentration"), PERIOD)
+    assert concentration.status_code == 200
+    assert concentration.context["figures"]["accounts"] == 6
+    bad = client.get(reverse("web:insights_pyramid"), {"platinum": "lots"})
+    assert 'data-testid="filter-errors"' in bad.content.decode()
+    client.force_login(engineer)
+    assert client.get(reverse("web:insights_pyramid")).status_code == 404
+    assert client.get(reverse("web:insights_concentration")).status_code == 404
