@@ -67,3 +67,29 @@ class ConcentrationApi(APIView):
 
         _require_insights(request)
         return Response(concentration_analysis(actor=request.user, filters=request.query_params))
+
+
+class NeglectedApi(APIView):
+    """Active accounts of any tier with no order, ticket or field visit for `days` (90)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="days without contact (90)")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        from keycare.insights.selectors import neglected_accounts
+
+        _require_insights(request)
+        return Response(neglected_accounts(actor=request.user, filters=request.query_params))
+
+
+class VolumeProfitApi(APIView):
+    """Revenue against gross profit and contribution after the cost to serve; accounts that
+    bring volume without profit are flagged."""
+
+    @extend_schema(parameters=PERIOD, responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        from keycare.insights.selectors import volume_profit
+
+        _require_insights(request)
+        return Response(volume_profit(actor=request.user, filters=request.query_params))

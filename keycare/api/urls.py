@@ -3,7 +3,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
-from .insights import ConcentrationApi, ParetoApi, PyramidApi
+from .insights import (
+    ConcentrationApi,
+    NeglectedApi,
+    ParetoApi,
+    PyramidApi,
+    VolumeProfitApi,
+)
 from .service import (
     AttachmentViewSet,
     CalendarViewSet,
@@ -47,5 +53,7 @@ urlpatterns = [
     path("insights/pareto/", ParetoApi.as_view(), name="insights_pareto"),
     path("insights/pyramid/", PyramidApi.as_view(), name="insights_pyramid"),
     path("insights/concentration/", ConcentrationApi.as_view(), name="insights_concentration"),
+    path("insights/neglected/", NeglectedApi.as_view(), name="insights_neglected"),
+    path("insights/volume-profit/", VolumeProfitApi.as_view(), name="insights_volume_profit"),
     path("", include(router.urls)),
 ]

@@ -216,3 +216,104 @@ def concentration_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
         "hhi": rounded(calc.hhi(values), 1),
         "gini": rounded(calc.gini(values), 4),
     }
+
+
+NEGLECT_DAYS = 90
+
+
+def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Accounts of *any* tier (误区2 抓大放小: small ones too) that nobody has served for
+    `days` (default 90): no order, ticket or field visit since. Active accounts only; one
+    query with correlated subqueries, evaluated for the visible accounts."""
+    from django.db.models import OuterRef, Q, Subquery
+    from django.utils import timezone
+
+    from keycare.accounts.choices import AccountStatus
+    from keycare.accounts.models import Account, Order
+    from keycare.service.models import FieldVisit, Ticket
+
+    raw = (filters or {}).get("days") or NEGLECT_DAYS
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({"days": [_("Give the number of days as a whole number.")]}) from None
+    if not 1 <= days <= 3650:
+        raise ValidationError({"days": [_("Choose between 1 and 3,650 days.")]})
+    last_order = Subquery(
+        Order.objects.filter(account=OuterRef("pk"))
+        .order_by("-order_date")
+        .values("order_date")[:1]
+    )
+    last_ticket = Subquery(
+        Ticket.objects.filter(account=OuterRef("pk")).order_by("-opened_at").values("opened_at")[:1]
+    )
+    last_visit = Subquery(
+        FieldVisit.objects.filter(ticket__account=OuterRef("pk"), checked_in_at__isnull=False)
+        .order_by("-checked_in_at").values("checked_in_at")[:1]
+    )  # fmt: skip
+    now = timezone.now()
+    since = now - dt.timedelta(days=days)
+    accounts = (
+        restrict(Account.objects.filter(status=AccountStatus.ACTIVE), actor, "view")
+        .annotate(last_order=last_order, last_ticket=last_ticket, last_visit=last_visit)
+        .filter(Q(last_order__isnull=True) | Q(last_order__lt=timezone.localdate(since)))
+        .filter(Q(last_ticket__isnull=True) | Q(last_ticket__lt=since))
+        .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=since))
+        .values("pk", "name", "tier", "last_order", "last_ticket", "last_visit")
+    )
+    rows = []
+    for a in accounts:
+        moments = [timezone.localdate(m) for m in (a["last_ticket"], a["last_visit"]) if m]
+        moments += [a["last_order"]] if a["last_order"] else []
+        last = max(moments) if moments else None
+        rows.append({
+            "account": a["pk"], "name": a["name"], "tier": a["tier"],
+            "last_order": a["last_order"].isoformat() if a["last_order"] else None,
+            "last_ticket": a["last_ticket"].isoformat() if a["last_ticket"] else None,
+            "last_visit": a["last_visit"].isoformat() if a["last_visit"] else None,
+            "last_contact": last.isoformat() if last else None,
+            "days_since": (timezone.localdate(now) - last).days if last else None,
+        })  # fmt: skip
+    rows.sort(key=lambda r: (r["last_contact"] or "", r["name"]))
+    by_tier: dict[str, int] = {}
+    for r in rows:
+        by_tier[r["tier"] or ""] = by_tier.get(r["tier"] or "", 0) + 1
+    return {"days": days, "accounts": rows, "by_tier": by_tier}
+
+
+def volume_profit(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Volume versus profit (误区4 获量 vs 获利): each account's revenue against its gross
+    profit and its contribution after the cost to serve. Accounts in the upper half by
+    revenue whose contribution margin is below the median margin bring volume without
+    profit; they are flagged."""
+    from statistics import median
+
+    start, end = insights_period(filters)
+    level = (filters or {}).get("level") or "account"
+    rows = list(
+        metric_list(actor=actor, start=start, end=end, level=level)
+        .filter(revenue__gt=0)
+        .values("account_id", "account__name", "revenue", "gross_profit", "cost_to_serve")
+    )
+    points = []
+    for r in rows:
+        revenue, gp = float(r["revenue"]), float(r["gross_profit"])
+        contribution = gp - float(r["cost_to_serve"])
+        points.append({"account": r["account_id"], "name": r["account__name"], "revenue": revenue,
+                       "gross_profit": gp, "contribution": round(contribution, 2),
+                       "margin": round(100 * contribution / revenue, 2)})  # fmt: skip
+    median_revenue = median(p["revenue"] for p in points) if points else None
+    median_margin = median(p["margin"] for p in points) if points else None
+    for p in points:
+        p["volume_without_profit"] = bool(
+            p["revenue"] >= median_revenue and p["margin"] < median_margin
+        )
+    points.sort(key=lambda p: -p["revenue"])
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "level": level,
+        "median_revenue": median_revenue,
+        "median_margin": median_margin,
+        "points": points,
+        "flagged": [p for p in points if p["volume_without_profit"]],
+    }

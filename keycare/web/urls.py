@@ -56,6 +56,12 @@ urlpatterns = [
     path("service/teams/<int:pk>/members/", teams.TeamMemberView.as_view(), name="team_members"),
     path("insights/", insights.ParetoView.as_view(), name="insights_pareto"),
     path("insights/pyramid/", insights.PyramidView.as_view(), name="insights_pyramid"),
+    path("insights/neglected/", insights.NeglectedView.as_view(), name="insights_neglected"),
+    path(
+        "insights/volume-profit/",
+        insights.VolumeProfitView.as_view(),
+        name="insights_volume_profit",
+    ),
     path(
         "insights/concentration/",
         insights.ConcentrationView.as_view(),

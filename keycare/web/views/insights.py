@@ -2,13 +2,16 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from keycare.core.scoping import user_can_any
 from keycare.insights.models import AccountMetric
 from keycare.insights.selectors import (
     concentration_analysis,
+    neglected_accounts,
     pareto_analysis,
     pyramid_analysis,
+    volume_profit,
 )
 
 from .base import PageView
@@ -71,3 +74,26 @@ class PyramidView(_AnalysisView):
 class ConcentrationView(_AnalysisView):
     template_name = "web/insights/concentration.html"
     analysis = staticmethod(concentration_analysis)
+
+
+class VolumeProfitView(_AnalysisView):
+    template_name = "web/insights/volume_profit.html"
+    analysis = staticmethod(volume_profit)
+
+    def get_context(self, **kwargs) -> dict:
+        context = super().get_context(**kwargs)
+        points = context["figures"]["points"]
+        context["chart"] = {
+            "x_label": _("Revenue"),
+            "y_label": _("Contribution"),
+            "points": [[p["revenue"], p["contribution"], p["name"]] for p in points
+                       if not p["volume_without_profit"]],
+            "flagged": [[p["revenue"], p["contribution"], p["name"]] for p in points
+                        if p["volume_without_profit"]],
+        }  # fmt: skip
+        return context
+
+
+class NeglectedView(_AnalysisView):
+    template_name = "web/insights/neglected.html"
+    analysis = staticmethod(neglected_accounts)

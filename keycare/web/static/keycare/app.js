@@ -33,6 +33,19 @@
         series: [{ name: d.name, type: "line", data: d.values, smooth: true, connectNulls: true, itemStyle: { color: "#2fb344" } }]
       };
     },
+    scatter: function (d) {
+      // volume vs profit: revenue on x, contribution on y; flagged points in red
+      return {
+        tooltip: { formatter: function (p) { return p.data[2] + "<br>" + d.x_label + ": " + p.data[0].toLocaleString() + "<br>" + d.y_label + ": " + p.data[1].toLocaleString(); } },
+        grid: { left: 80, right: 24, top: 24, bottom: 50 },
+        xAxis: { type: "value", name: d.x_label, nameLocation: "middle", nameGap: 30 },
+        yAxis: { type: "value", name: d.y_label },
+        series: [
+          { type: "scatter", data: d.points, itemStyle: { color: "#206bc4" }, symbolSize: 9 },
+          { type: "scatter", data: d.flagged, itemStyle: { color: "#d63939" }, symbolSize: 11 }
+        ]
+      };
+    },
     revenue: function (d) {
       return {
         tooltip: { trigger: "axis" },
