@@ -39,3 +39,36 @@ def _without_empty(data: Mapping[str, Any]) -> QueryDict:
 
 def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+PERIOD_KEYS = ("period_from", "period_to")
+MAX_PERIOD_DAYS = 3700  # about ten years
+
+
+def period_from_filters(
+    filters: Mapping[str, Any] | None, *, default: tuple[Any, Any]
+) -> tuple[Any, Any]:
+    """The period a page or endpoint was asked for (`period_from`, `period_to`, ISO dates),
+    else `default`: a clear error for a bad date, an inverted range or more than ten years."""
+    import datetime as dt
+
+    from django.utils.translation import gettext as _
+
+    values = dict(zip(PERIOD_KEYS, default, strict=True))
+    errors = {}
+    for key in PERIOD_KEYS:
+        raw = (filters or {}).get(key)
+        if raw in (None, ""):
+            continue
+        try:
+            values[key] = dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            errors[key] = [_("Enter a date as YYYY-MM-DD.")]
+    if errors:
+        raise ValidationError(errors)
+    start, end = values["period_from"], values["period_to"]
+    if start > end:
+        raise ValidationError({"period_to": [_("The period ends before it starts.")]})
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ValidationError({"period_from": [_("Choose a period of at most ten years.")]})
+    return start, end

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from keycare.core.filtering import period_from_filters
 from keycare.core.scoping import restrict
 from keycare.users.models import User
 
@@ -21,24 +22,8 @@ LEVELS = ("account", "group")
 
 
 def insights_period(filters: Mapping[str, Any] | None) -> tuple[dt.date, dt.date]:
-    """The period asked for (`period_from`, `period_to`; default the trailing twelve months),
-    validated: a clear error for a bad date or an inverted range."""
-    start, end = trailing_twelve_months()
-    values = {"period_from": start, "period_to": end}
-    errors = {}
-    for key in values:
-        raw = (filters or {}).get(key)
-        if raw in (None, ""):
-            continue
-        try:
-            values[key] = dt.date.fromisoformat(str(raw).strip())
-        except ValueError:
-            errors[key] = [_("Enter a date as YYYY-MM-DD.")]
-    if errors:
-        raise ValidationError(errors)
-    if values["period_from"] > values["period_to"]:
-        raise ValidationError({"period_to": [_("The period ends before it starts.")]})
-    return values["period_from"], values["period_to"]
+    """The period asked for (default: the trailing twelve months), validated."""
+    return period_from_filters(filters, default=trailing_twelve_months())
 
 
 def _cutoffs(filters: Mapping[str, Any] | None) -> tuple[float, float]:

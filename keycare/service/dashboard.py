@@ -11,12 +11,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from keycare.core.filtering import PERIOD_KEYS, period_from_filters
 from keycare.core.scoping import restrict
 from keycare.users.models import User
 
@@ -25,36 +24,17 @@ from .models import FieldVisit, NpsSurvey, ServiceTeam, TicketRating
 from .selectors import ticket_list
 
 AGE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 30), (30, None)]  # days
-PERIOD_KEYS = ("period_from", "period_to")
-MAX_PERIOD_DAYS = 3700  # about ten years
 EMPTY = {"resolved": 0, "sla_compliance": None, "mean_time_to_resolve_hours": None,
          "ratings": 0, "csat": None}  # fmt: skip
 
 
 def dashboard_period(filters: Mapping[str, Any] | None) -> tuple[dt.date, dt.date]:
-    """The period asked for, validated: a clear error for a bad date or an inverted range."""
+    """The period asked for (default: the last six calendar months), validated."""
     today = timezone.localdate()
     first = today.replace(day=1)
     for _i in range(5):
         first = (first - dt.timedelta(days=1)).replace(day=1)
-    values = {"period_from": first, "period_to": today}
-    errors = {}
-    for key in PERIOD_KEYS:
-        raw = (filters or {}).get(key)
-        if raw in (None, ""):
-            continue
-        try:
-            values[key] = dt.date.fromisoformat(str(raw).strip())
-        except ValueError:
-            errors[key] = [_("Enter a date as YYYY-MM-DD.")]
-    if errors:
-        raise ValidationError(errors)
-    start, end = values["period_from"], values["period_to"]
-    if start > end:
-        raise ValidationError({"period_to": [_("The period ends before it starts.")]})
-    if (end - start).days > MAX_PERIOD_DAYS:
-        raise ValidationError({"period_from": [_("Choose a period of at most ten years.")]})
-    return start, end
+    return period_from_filters(filters, default=(first, today))
 
 
 def _month(value) -> str:
