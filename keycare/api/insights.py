@@ -93,3 +93,15 @@ class VolumeProfitApi(APIView):
 
         _require_insights(request)
         return Response(volume_profit(actor=request.user, filters=request.query_params))
+
+
+class ClvApi(APIView):
+    """Predictive customer value (BG/NBD and Gamma-Gamma on the order book): per account
+    P(alive), expected orders and expected revenue over the next 12 months."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        from keycare.insights.selectors import clv_analysis
+
+        _require_insights(request)
+        return Response(clv_analysis(actor=request.user))

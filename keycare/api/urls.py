@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
 from .insights import (
+    ClvApi,
     ConcentrationApi,
     NeglectedApi,
     ParetoApi,
@@ -54,6 +55,7 @@ urlpatterns = [
     path("insights/pyramid/", PyramidApi.as_view(), name="insights_pyramid"),
     path("insights/concentration/", ConcentrationApi.as_view(), name="insights_concentration"),
     path("insights/neglected/", NeglectedApi.as_view(), name="insights_neglected"),
+    path("insights/clv/", ClvApi.as_view(), name="insights_clv"),
     path("insights/volume-profit/", VolumeProfitApi.as_view(), name="insights_volume_profit"),
     path("", include(router.urls)),
 ]

@@ -302,3 +302,89 @@ def volume_profit(*, actor: User, filters: Mapping[str, Any] | None = None) -> d
         "points": points,
         "flagged": [p for p in points if p["volume_without_profit"]],
     }
+
+
+def clv_at_bound(bgnbd, gamma_gamma) -> list[str]:
+    """The parameters the data could not pin down (they sit at the search bound)."""
+    import math
+
+    from .clv import LOG_BOUND
+
+    values = {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b,
+              "p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma}  # fmt: skip
+    return [k for k, v in values.items() if abs(math.log(v)) > LOG_BOUND - 3]
+
+
+def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Predictive customer value: BG/NBD and Gamma-Gamma fitted on the whole order book (the
+    models describe the customer base), then each account the actor sees with P(alive),
+    expected orders and expected revenue over the next 12 months. The fit is cached for the
+    day and the state of the order book."""
+    from django.core.cache import cache
+    from django.db.models import Count, Max
+    from django.utils import timezone
+
+    from keycare.accounts.models import Account, Order
+
+    from . import clv
+
+    end = timezone.localdate()
+    book = Order.objects.filter(order_date__lte=end).aggregate(n=Count("id"), last=Max("id"))
+    key = f"keycare:clv:{end.isoformat()}:{book['n']}:{book['last']}"
+    fitted = cache.get(key)
+    if fitted is None:
+        rows = Order.objects.filter(order_date__lte=end).values_list(
+            "account_id", "order_date", "total_net"
+        )
+        try:
+            rfm = clv.rfm_from_transactions(rows.iterator(), calibration_end=end, time_unit="week")
+            bgnbd, gamma_gamma = clv.fit(rfm)
+        except clv.CLVError as error:
+            from keycare.core.exceptions import ApplicationError
+
+            raise ApplicationError(
+                _("Not enough repeat purchases to fit the customer value models: %(why)s")
+                % {"why": error},
+                extra={"code": "not_enough_data"},
+            ) from None
+        alive = clv.bgnbd_probability_alive(bgnbd, rfm.frequency, rfm.recency, rfm.T)
+        weeks = 12 * clv.DAYS_PER_MONTH / 7
+        orders = clv.bgnbd_expected_purchases(bgnbd, weeks, rfm.frequency, rfm.recency, rfm.T)
+        revenue = clv.expected_revenue(rfm, bgnbd, gamma_gamma)
+        import math
+
+        def finite(value) -> float | None:
+            # at the edge of what the data can tell (a parameter at its bound) the closed
+            # forms can break down numerically: say "unknown" rather than show a number
+            value = float(value)
+            return value if math.isfinite(value) else None
+
+        fitted = {
+            "bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
+            "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma},
+            "at_bound": clv_at_bound(bgnbd, gamma_gamma),
+            "accounts": {
+                pk: (finite(alive[i]), finite(orders[i]), finite(revenue[i]))
+                for i, pk in enumerate(rfm.customers)
+            },
+        }
+        cache.set(key, fitted, timeout=24 * 3600)
+    visible = restrict(Account.objects.filter(pk__in=list(fitted["accounts"])), actor, "view")
+    names = dict(visible.values_list("pk", "name"))
+
+    def rounded(value, digits):
+        return round(value, digits) if value is not None else None
+
+    rows = [
+        {"account": pk, "name": names[pk], "p_alive": rounded(a, 4),
+         "expected_orders_12m": rounded(o, 2), "expected_revenue_12m": rounded(r, 2)}
+        for pk, (a, o, r) in fitted["accounts"].items() if pk in names
+    ]  # fmt: skip
+    rows.sort(key=lambda r: (r["expected_revenue_12m"] is None, -(r["expected_revenue_12m"] or 0)))
+    return {
+        "calibration_end": end.isoformat(),
+        "at_bound": fitted["at_bound"],
+        "bgnbd": {k: round(v, 4) for k, v in fitted["bgnbd"].items()},
+        "gamma_gamma": {k: round(v, 4) for k, v in fitted["gamma_gamma"].items()},
+        "accounts": rows,
+    }
