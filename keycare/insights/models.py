@@ -66,3 +66,59 @@ class AccountMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.scope} {self.period_start}–{self.period_end}"
+
+
+class TierChange(models.Model):
+    """Why an account's tier changed (from the pyramid, or by hand): the tier selects the
+    account's SLA policy, so every change of service level is explained here."""
+
+    class Source(models.TextChoices):
+        PYRAMID = "pyramid", _("Customer pyramid")
+        MANUAL = "manual", _("Set by hand")
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="tier_changes",
+    )  # fmt: skip
+    from_tier = models.CharField(_("from"), max_length=20, blank=True)
+    to_tier = models.CharField(_("to"), max_length=20, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    actor = models.ForeignKey(
+        "users.User", verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.from_tier or '—'} → {self.to_tier or '—'}"
+
+
+class TierOverride(models.Model):
+    """A tier set by hand: the pyramid leaves the account alone until the override goes."""
+
+    account = models.OneToOneField(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="tier_override",
+    )  # fmt: skip
+    tier = models.CharField(_("tier"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=300)
+    actor = models.ForeignKey(
+        "users.User", verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tier override")
+        verbose_name_plural = _("tier overrides")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.tier}"

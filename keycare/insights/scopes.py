@@ -6,7 +6,7 @@ from django.db.models import Q
 from keycare.accounts.models import Account, Order
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 
-from .models import AccountMetric
+from .models import AccountMetric, TierChange
 
 
 @scope_rule(AccountMetric)
@@ -21,4 +21,16 @@ def account_metric_scope(user, action: str) -> Q | bool:
     return Q(account__in=Account.objects.filter(verdict).values("pk"))
 
 
+@scope_rule(TierChange)
+def tier_change_scope(user, action: str) -> Q | bool:
+    """The history of an account's tier follows the account; written by the tier services."""
+    if action != "view":
+        return False
+    verdict = scope_filter(Account, user, "view")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+
+
 register_model_perms(AccountMetric)
+register_model_perms(TierChange)

@@ -39,9 +39,23 @@ class Command(BaseCommand):
             help="'trailing' (the last twelve months), a year such as 2025, or FROM:TO dates.",
         )  # fmt: skip
         recompute.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        apply = sub.add_parser(
+            "apply-tiers",
+            help="Write the customer pyramid's tiers to the accounts (they select the SLA policy).",
+        )
+        apply.add_argument("--period", default="trailing", help="As for recompute.")
 
     def handle(self, *args, action: str, period: str, no_progress: bool = False, **options):
         start, end = _period(period)
+        if action == "apply-tiers":
+            from keycare.insights.tiers import tiers_apply
+
+            counts = tiers_apply(actor=None, start=start, end=end)
+            self.stdout.write(
+                _("%(changed)d tiers changed, %(kept)d unchanged, %(overridden)d set by hand.")
+                % counts
+            )
+            return
         bar = None if no_progress else tqdm(total=0, unit=" rows", file=self.stderr._out)
 
         def progress(done: int, total: int) -> None:
