@@ -9,16 +9,11 @@ temporary folder, or against DATABASE_URL when given (use a scratch database!).
 
 import argparse
 import csv
-import os
 import random
 import resource
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from scratch import scratch_django
 
 
 def main() -> None:
@@ -29,22 +24,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="keycare-bench-"))
-    os.environ.setdefault("KEYCARE_VAR_DIR", str(work))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+    work = scratch_django()
 
     from keycare.accounts.models import Account, Product
     from keycare.accounts.services.accounts import _set_path
     from keycare.dataio.engine import run_import
 
-    call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
     rng = random.Random(1)  # noqa: S311 - reproducible test data
     accounts = Account.objects.bulk_create(
         [Account(name=f"基准客户{i:05d}有限公司", search_text="") for i in range(args.accounts)]

@@ -8,16 +8,11 @@ folder, or DATABASE_URL when given (use a scratch database!).
 
 import argparse
 import datetime as dt
-import os
 import random
-import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from scratch import scratch_django
 
 
 def main() -> None:
@@ -27,22 +22,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="keycare-bench-"))
-    os.environ.setdefault("KEYCARE_VAR_DIR", str(work))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    scratch_django()
     from django.db import connection
 
     from keycare.accounts.models import Account, Order
     from keycare.accounts.services.accounts import _set_path
     from keycare.insights.metrics import metrics_recompute
 
-    call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
     rng = random.Random(1)  # noqa: S311 - reproducible test data
     groups = Account.objects.bulk_create(
         [Account(name=f"基准集团{i:05d}", search_text="") for i in range(args.accounts // 5)]
