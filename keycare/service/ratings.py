@@ -1,8 +1,6 @@
 """CSAT ratings: a one-time, expiring link per resolved ticket (no login needed)."""
 
 import datetime as dt
-import hashlib
-import secrets
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -13,14 +11,11 @@ from django.utils.translation import gettext as _
 
 from keycare.core.background import enqueue_on_commit
 from keycare.core.exceptions import ApplicationError
+from keycare.core.tokens import token_hash, token_new
 
 from .models import Ticket, TicketRating
 
 LINK_DAYS = 14
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def rating_invite(
@@ -32,9 +27,9 @@ def rating_invite(
     if not email or TicketRating.objects.filter(ticket=ticket).exists():
         return None
     now = now or timezone.now()
-    token = secrets.token_urlsafe(32)
+    token = token_new()
     rating = TicketRating.objects.create(
-        ticket=ticket, token_hash=_hash(token), email=email, sent_at=now,
+        ticket=ticket, token_hash=token_hash(token), email=email, sent_at=now,
         expires_at=now + dt.timedelta(days=LINK_DAYS),
     )  # fmt: skip
     from .tasks import send_rating_invitation_task
@@ -70,7 +65,9 @@ def rating_invitation_send(*, rating_id: int, token: str) -> bool:
 
 def rating_get(*, token: str) -> TicketRating:
     """The open rating for this token; a clear error when it is unknown, used or expired."""
-    rating = TicketRating.objects.select_related("ticket").filter(token_hash=_hash(token)).first()
+    rating = (
+        TicketRating.objects.select_related("ticket").filter(token_hash=token_hash(token)).first()
+    )
     if rating is None:
         raise ApplicationError(_("This link is not valid."), extra={"code": "invalid_link"})
     if rating.rated_at is not None:

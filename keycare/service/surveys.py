@@ -4,8 +4,6 @@ KEYCARE_NPS_INTERVAL_MONTHS: by hand (one contact, or every eligible contact of 
 by the daily schedule. The figures are aggregated in SQL, a group with its branches."""
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +25,7 @@ from keycare.core.background import enqueue_on_commit
 from keycare.core.exceptions import ApplicationError, PermissionDeniedError
 from keycare.core.filtering import filter_queryset
 from keycare.core.scoping import restrict, scope_filter
+from keycare.core.tokens import token_hash, token_new
 from keycare.users.models import User
 
 from .calculations import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, nps_from_counts
@@ -37,10 +36,6 @@ from .models import NpsSurvey, Ticket
 SCHEDULE_BATCH = 100
 #: Local hours in which the schedule mails customers (not in the middle of the night).
 SCHEDULE_HOURS = range(9, 18)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def nps_interval_start(now: dt.datetime | None = None) -> dt.datetime:
@@ -108,9 +103,9 @@ def _recent_surveys(since: dt.datetime) -> QuerySet[NpsSurvey]:
 
 
 def _new_survey(*, account: Account, contact: Contact, sent_by: User | None, now: dt.datetime):
-    token = secrets.token_urlsafe(32)
+    token = token_new()
     survey = NpsSurvey(
-        account=account, contact=contact, token_hash=_hash(token), email=contact.email,
+        account=account, contact=contact, token_hash=token_hash(token), email=contact.email,
         sent_at=now, expires_at=now + dt.timedelta(days=settings.KEYCARE_NPS_LINK_DAYS),
         sent_by=sent_by,
     )  # fmt: skip
@@ -307,7 +302,9 @@ def _used_error() -> ApplicationError:
 
 def nps_survey_get_open(*, token: str) -> NpsSurvey:
     """The open survey for this token; a clear error when it is unknown, used or expired."""
-    survey = NpsSurvey.objects.select_related("account").filter(token_hash=_hash(token)).first()
+    survey = (
+        NpsSurvey.objects.select_related("account").filter(token_hash=token_hash(token)).first()
+    )
     if survey is None:
         raise ApplicationError(_("This link is not valid."), extra={"code": "invalid_link"})
     if survey.responded_at is not None:
