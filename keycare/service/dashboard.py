@@ -16,12 +16,13 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from keycare.core.filtering import PERIOD_KEYS, period_from_filters
-from keycare.core.scoping import restrict
 from keycare.users.models import User
 
+from .calculations import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, nps_from_counts
 from .choices import OPEN_STATUSES, Priority, SlaState
-from .models import FieldVisit, NpsSurvey, ServiceTeam, TicketRating
+from .models import FieldVisit, ServiceTeam, TicketRating
 from .selectors import ticket_list
+from .surveys import nps_survey_list
 
 AGE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 30), (30, None)]  # days
 EMPTY = {"resolved": 0, "sla_compliance": None, "mean_time_to_resolve_hours": None,
@@ -51,8 +52,9 @@ def _pct(part: int, whole: int, digits: int = 1) -> float | None:
     return round(100 * part / whole, digits) if whole else None
 
 
-def _nps(promoters: int, detractors: int, total: int) -> float | None:
-    return round(100 * (promoters - detractors) / total, 2) if total else None
+def _values(filters: Mapping[str, Any], key: str):
+    """A filter's value(s), from a QueryDict (several values) or a plain dict."""
+    return filters.getlist(key) if hasattr(filters, "getlist") else filters[key]
 
 
 def _range(field: str, start: dt.date, end: dt.date) -> Q:
@@ -96,11 +98,7 @@ def _rollup(resolved, ratings, key: str) -> dict:
 def service_dashboard(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
     now = timezone.now()
     start, end = dashboard_period(filters)
-    ticket_filters = {k: v for k, v in (filters or {}).items() if k not in PERIOD_KEYS}
-    if hasattr(filters, "getlist"):
-        ticket_filters = filters.copy()
-        for key in PERIOD_KEYS:
-            ticket_filters.pop(key, None)
+    ticket_filters = {k: _values(filters, k) for k in (filters or {}) if k not in PERIOD_KEYS}
     tickets = ticket_list(actor=actor, filters=ticket_filters).order_by()
     open_tickets = tickets.filter(status__in=OPEN_STATUSES)
 
@@ -148,24 +146,22 @@ def service_dashboard(*, actor: User, filters: Mapping[str, Any] | None = None) 
         .order_by("month")
     ]
 
-    # NPS is asked of accounts, not of tickets: only the account filters (tier, account) apply
-    surveys = restrict(NpsSurvey.objects.all(), actor, "view").filter(
-        _range("responded_at", start, end), score__isnull=False
+    # NPS is asked of accounts, not of tickets: only the account filters (tier, account) apply,
+    # through the survey list's own FilterSet
+    account_filters = {
+        k: _values(filters, k) for k in ("tier", "account") if (filters or {}).get(k)
+    }
+    surveys = (
+        nps_survey_list(actor=actor, filters=account_filters)
+        .filter(_range("responded_at", start, end), score__isnull=False)
+        .order_by()
     )
-    if ticket_filters.get("tier"):
-        tiers = (
-            ticket_filters.getlist("tier")
-            if hasattr(ticket_filters, "getlist")
-            else ticket_filters["tier"]
-        )
-        surveys = surveys.filter(account__tier__in=[tiers] if isinstance(tiers, str) else tiers)
-    if ticket_filters.get("account"):
-        surveys = surveys.filter(account_id=ticket_filters["account"])
-    nps_counts = {"n": Count("id"), "pro": Count("id", filter=Q(score__gte=9)),
-                      "det": Count("id", filter=Q(score__lte=6))}  # fmt: skip
+    nps_counts = {"n": Count("id"), "pro": Count("id", filter=Q(score__gte=NPS_PROMOTER_MIN)),
+                  "det": Count("id", filter=Q(score__lte=NPS_DETRACTOR_MAX))}  # fmt: skip
     nps_total = surveys.aggregate(**nps_counts)
     nps_trend = [
-        {"month": _month(r["month"]), "responses": r["n"], "nps": _nps(r["pro"], r["det"], r["n"])}
+        {"month": _month(r["month"]), "responses": r["n"],
+         "nps": nps_from_counts(promoters=r["pro"], detractors=r["det"], total=r["n"])}
         for r in surveys.annotate(month=TruncMonth("responded_at"))
         .values("month").annotate(**nps_counts).order_by("month")
     ]  # fmt: skip
@@ -207,7 +203,9 @@ def service_dashboard(*, actor: User, filters: Mapping[str, Any] | None = None) 
         "csat": _pct(csat_total["ok"], csat_total["n"], 2),
         "ratings": csat_total["n"],
         "csat_trend": csat_trend,
-        "nps": _nps(nps_total["pro"], nps_total["det"], nps_total["n"]),
+        "nps": nps_from_counts(
+            promoters=nps_total["pro"], detractors=nps_total["det"], total=nps_total["n"]
+        ),
         "nps_responses": nps_total["n"],
         "nps_trend": nps_trend,
         "by_engineer": sorted(

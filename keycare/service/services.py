@@ -15,7 +15,7 @@ from keycare.core.services import check_version, require_permission
 from keycare.users.models import User
 
 from . import calculations as calc
-from .choices import Coverage, SlaState, TicketEventKind, TicketStatus
+from .choices import OPEN_STATUSES, Coverage, SlaState, TicketEventKind, TicketStatus
 from .models import (
     AccountCalendar,
     BusinessCalendar,
@@ -334,10 +334,9 @@ def ticket_assignee_suggest(ticket: Ticket) -> tuple[User | None, str]:
     for account_id in chain:
         if account_id in by_account:
             return User.objects.get(pk=by_account[account_id]), AssignmentRule.SERVICE_LEAD
-    open_statuses = [s for s in TicketStatus.values if s not in ("resolved", "closed")]
     engineers = User.objects.filter(is_active=True, groups__name="service_engineer").annotate(
         load=Count(
-            "assigned_tickets", filter=Q(assigned_tickets__status__in=open_statuses), distinct=True
+            "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES), distinct=True
         )
     )
     team = ticket.team or team_for_account(ticket.account)
