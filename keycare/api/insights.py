@@ -17,9 +17,17 @@ PERIOD = [
 ]  # fmt: skip
 
 
-def _require_insights(request) -> None:
+def _require_insights(request, *, metrics: bool = True) -> None:
+    """Only for those who may see orders; for an analysis of the metrics, the period asked
+    for is computed first if it never has been (a bad period is a 400)."""
     if not user_can_any(request.user, "view", AccountMetric):
         raise PermissionDenied()
+    if metrics:
+        from keycare.insights.metrics import metrics_ensure
+        from keycare.insights.selectors import insights_period
+
+        start, end = insights_period(request.query_params)
+        metrics_ensure(start=start, end=end)
 
 
 class ParetoApi(APIView):
@@ -79,7 +87,7 @@ class NeglectedApi(APIView):
     def get(self, request):
         from keycare.insights.selectors import neglected_accounts
 
-        _require_insights(request)
+        _require_insights(request, metrics=False)
         return Response(neglected_accounts(actor=request.user, filters=request.query_params))
 
 
@@ -103,5 +111,5 @@ class ClvApi(APIView):
     def get(self, request):
         from keycare.insights.selectors import clv_analysis
 
-        _require_insights(request)
+        _require_insights(request, metrics=False)
         return Response(clv_analysis(actor=request.user))

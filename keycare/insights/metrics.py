@@ -194,3 +194,12 @@ def metrics_recompute(
             if progress:
                 progress(min(i + BATCH, len(rows)), len(rows))
     return len(rows)
+
+
+def metrics_ensure(*, start: dt.date, end: dt.date) -> bool:
+    """Compute the period when it never has been (a period asked for the first time);
+    whether it computed."""
+    if AccountMetric.objects.filter(period_start=start, period_end=end).exists():
+        return False
+    metrics_recompute(start=start, end=end)
+    return True

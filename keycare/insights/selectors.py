@@ -14,11 +14,15 @@ from keycare.core.scoping import restrict
 from keycare.users.models import User
 
 from . import calculations as calc
-from .metrics import metrics_recompute, trailing_twelve_months
+from .metrics import trailing_twelve_months
 from .models import AccountMetric, MetricScope
 
 MEASURES = ("revenue", "gross_profit")
 LEVELS = ("account", "group")
+
+
+def rounded(value: float | None, digits: int = 2) -> float | None:
+    return round(value, digits) if value is not None else None
 
 
 def insights_period(filters: Mapping[str, Any] | None) -> tuple[dt.date, dt.date]:
@@ -26,17 +30,40 @@ def insights_period(filters: Mapping[str, Any] | None) -> tuple[dt.date, dt.date
     return period_from_filters(filters, default=trailing_twelve_months())
 
 
-def _cutoffs(filters: Mapping[str, Any] | None) -> tuple[float, float]:
-    a, b = (filters or {}).get("cutoff_a") or 80, (filters or {}).get("cutoff_b") or 95
+def _percent_pair(
+    filters: Mapping[str, Any] | None,
+    keys: tuple[str, str],
+    defaults: tuple[float, float],
+    *,
+    not_numbers: str,
+    out_of_order: str,
+) -> tuple[float, float]:
+    """Two ordered percentages from the filters (0 < first ≤ second ≤ 100), with the given
+    messages for input that is not a number or out of order."""
+    raw = [(filters or {}).get(key) or default for key, default in zip(keys, defaults, strict=True)]
     try:
-        a, b = float(a), float(b)
+        first, second = float(raw[0]), float(raw[1])
     except (TypeError, ValueError):
-        raise ValidationError({"cutoff_a": [_("Cut-offs are percentages.")]}) from None
-    if not 0 < a <= b <= 100:
-        raise ValidationError(
-            {"cutoff_b": [_("Cut-offs must satisfy 0 < A ≤ B ≤ 100 (e.g. 80 and 95).")]}
-        )
-    return a, b
+        raise ValidationError({keys[0]: [not_numbers]}) from None
+    if not 0 < first <= second <= 100:
+        raise ValidationError({keys[1]: [out_of_order]})
+    return first, second
+
+
+def _cutoffs(filters: Mapping[str, Any] | None) -> tuple[float, float]:
+    return _percent_pair(
+        filters, ("cutoff_a", "cutoff_b"), calc.DEFAULT_CUTOFFS,
+        not_numbers=_("Cut-offs are percentages."),
+        out_of_order=_("Cut-offs must satisfy 0 < A ≤ B ≤ 100 (e.g. 80 and 95)."),
+    )  # fmt: skip
+
+
+def _splits(filters: Mapping[str, Any] | None) -> tuple[float, float]:
+    return _percent_pair(
+        filters, ("platinum", "gold"), calc.DEFAULT_PYRAMID,
+        not_numbers=_("The splits are percentages."),
+        out_of_order=_("The splits must satisfy 0 < platinum ≤ gold ≤ 100 (e.g. 10 and 30)."),
+    )  # fmt: skip
 
 
 def metric_list(
@@ -44,11 +71,10 @@ def metric_list(
 ) -> QuerySet[AccountMetric]:
     """The period's metric rows the actor may see: every account's own figures (level
     "account"), or the groups' rolled-up figures (level "group": top-level accounts with
-    their branches). The period is computed first when it has never been."""
+    their branches). The entry points compute a period asked for the first time
+    (`metrics.metrics_ensure`) before reading."""
     if level not in LEVELS:
         raise ValidationError({"level": [_("Choose the account or the group level.")]})
-    if not AccountMetric.objects.filter(period_start=start, period_end=end).exists():
-        metrics_recompute(start=start, end=end)
     qs = AccountMetric.objects.filter(period_start=start, period_end=end)
     if level == "group":
         qs = qs.filter(scope=MetricScope.GROUP, account__parent__isnull=True)
@@ -106,19 +132,6 @@ def pareto_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) ->
             ],
         }
     return result
-
-
-def _splits(filters: Mapping[str, Any] | None) -> tuple[float, float]:
-    a, b = (filters or {}).get("platinum") or 10, (filters or {}).get("gold") or 30
-    try:
-        a, b = float(a), float(b)
-    except (TypeError, ValueError):
-        raise ValidationError({"platinum": [_("The splits are percentages.")]}) from None
-    if not 0 < a <= b <= 100:
-        raise ValidationError(
-            {"gold": [_("The splits must satisfy 0 < platinum ≤ gold ≤ 100 (e.g. 10 and 30).")]}
-        )
-    return a, b
 
 
 def pyramid_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
@@ -187,9 +200,6 @@ def concentration_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
             "revenue", flat=True
         )
     ]
-
-    def rounded(value, digits=2):
-        return round(value, digits) if value is not None else None
 
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
@@ -343,9 +353,8 @@ def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> di
             from keycare.core.exceptions import ApplicationError
 
             raise ApplicationError(
-                _("Not enough repeat purchases to fit the customer value models: %(why)s")
-                % {"why": error},
-                extra={"code": "not_enough_data"},
+                _("Not enough repeat purchases to fit the customer value models."),
+                extra={"code": "not_enough_data", "detail": str(error)},
             ) from None
         alive = clv.bgnbd_probability_alive(bgnbd, rfm.frequency, rfm.recency, rfm.T)
         weeks = 12 * clv.DAYS_PER_MONTH / 7
@@ -371,9 +380,6 @@ def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> di
         cache.set(key, fitted, timeout=24 * 3600)
     visible = restrict(Account.objects.filter(pk__in=list(fitted["accounts"])), actor, "view")
     names = dict(visible.values_list("pk", "name"))
-
-    def rounded(value, digits):
-        return round(value, digits) if value is not None else None
 
     rows = [
         {"account": pk, "name": names[pk], "p_alive": rounded(a, 4),

@@ -16,7 +16,7 @@ from keycare.users.choices import Role
 from keycare.users.models import User
 
 from . import calculations as calc
-from .metrics import metrics_recompute
+from .metrics import metrics_ensure
 from .models import AccountMetric, MetricScope, TierChange, TierOverride
 
 
@@ -35,8 +35,7 @@ def tiers_apply(
     """Write the period's pyramid tier (profit after the cost to serve) to every account
     without a manual override; one TierChange per account whose tier changes."""
     _require_admin(actor)
-    if not AccountMetric.objects.filter(period_start=start, period_end=end).exists():
-        metrics_recompute(start=start, end=end)
+    metrics_ensure(start=start, end=end)
     rows = AccountMetric.objects.filter(
         period_start=start, period_end=end, scope=MetricScope.OWN, account__status="active"
     ).values_list("account_id", "gross_profit", "cost_to_serve")

@@ -5,9 +5,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from keycare.core.scoping import user_can_any
+from keycare.insights.metrics import metrics_ensure
 from keycare.insights.models import AccountMetric
 from keycare.insights.selectors import (
     concentration_analysis,
+    insights_period,
     neglected_accounts,
     pareto_analysis,
     pyramid_analysis,
@@ -24,11 +26,18 @@ class _AnalysisView(PageView):
     message and the default figures (never a silently different subset)."""
 
     analysis = None
+    uses_metrics = True
 
     def get_context(self, **kwargs) -> dict:
         actor = self.request.user
         if not user_can_any(actor, "view", AccountMetric):
             raise Http404
+        if self.uses_metrics:  # a period asked for the first time is computed first
+            try:
+                start, end = insights_period(self.request.GET)
+            except ValidationError:
+                start, end = insights_period(None)  # the analysis below reports the error
+            metrics_ensure(start=start, end=end)
         analysis = type(self).analysis
         errors = {}
         try:
@@ -97,3 +106,4 @@ class VolumeProfitView(_AnalysisView):
 class NeglectedView(_AnalysisView):
     template_name = "web/insights/neglected.html"
     analysis = staticmethod(neglected_accounts)
+    uses_metrics = False
