@@ -139,9 +139,12 @@ class TicketDetailView(PageView):
         )
         # one query for the files whatever their number; each reply lists its own
         files = list(selectors.attachment_list(actor=actor, ticket=ticket))
+        by_comment: dict[int, list] = {}
+        for file in files:
+            by_comment.setdefault(file.comment_id, []).append(file)
         comments = list(selectors.ticket_comments(actor=actor, ticket=ticket))
         for comment in comments:
-            comment.files = [f for f in files if f.comment_id == comment.pk]
+            comment.files = by_comment.get(comment.pk, [])
         return {
             "ticket": ticket,
             "visits": visits,

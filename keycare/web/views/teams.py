@@ -108,9 +108,7 @@ class TeamMemberView(PageView):
     def post(self, request, pk):
         team = _team_or_404(request.user, pk, "change")
         if request.POST.get("action") == "remove":
-            user = _engineers(request.user).filter(pk=request.POST.get("user") or 0).first()
-            if user is None:
-                user = team.members.filter(pk=request.POST.get("user") or 0).first()
+            user = team.members.filter(pk=request.POST.get("user") or 0).first()
             if user is not None:
                 teams.service_team_member_remove(actor=request.user, team=team, user=user)
                 messages.success(request, _("%(name)s left the team.") % {"name": user})
