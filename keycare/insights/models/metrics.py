@@ -74,6 +74,7 @@ class TierChange(models.Model):
 
     class Source(models.TextChoices):
         PYRAMID = "pyramid", _("Customer pyramid")
+        SCORECARD = "scorecard", _("Value scorecard grade")
         MANUAL = "manual", _("Set by hand")
 
     account = models.ForeignKey(
