@@ -37,10 +37,14 @@ def apply_changes(*, instance: models.Model, data: dict[str, Any], allowed: set[
     return changed
 
 
-def check_version(*, instance: models.Model, expected: int | None) -> None:
-    """Optimistic concurrency: an edit based on a stale version is rejected."""
-    if expected is not None and int(expected) != instance.version:
+def check_version(
+    *, instance: models.Model, expected: int | None, field: str = "version"
+) -> None:
+    """Optimistic concurrency: an edit based on a stale version (the instance's `field`) is
+    rejected."""
+    current = getattr(instance, field)
+    if expected is not None and int(expected) != current:
         raise ConflictError(
             _("Someone else changed this record while you were editing it. Reload and try again."),
-            extra={"code": "stale_version", "current_version": instance.version},
+            extra={"code": "stale_version", "current_version": current},
         )

@@ -1,11 +1,15 @@
 """The arithmetic of key-account identification, pure (no ORM): Pareto/ABC classes,
 concentration (top-N share, Herfindahl–Hirschman index, Gini), rank correlation between two
-rankings, and the customer pyramid. Set-based SQL produces the per-account figures; these
-functions take them as plain sequences."""
+rankings, the customer pyramid, and the value scorecard's normalisation and grades.
+Set-based SQL produces the per-account figures; these functions take them as plain
+sequences."""
 
+import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 Number = int | float | Decimal
 
@@ -159,3 +163,88 @@ def pyramid(
         if float(value) < 0:
             tiers[key] = "lead"
     return tiers
+
+
+# --- the value scorecard (客户价值计分卡) -------------------------------------------------
+
+NORMALISATIONS = ("minmax", "percentile", "thresholds", "range")
+
+
+def normalise(
+    values: Mapping[Any, Number | None], *, method: str, higher_is_better: bool = True,
+    parameters: Sequence | None = None,
+) -> dict[Any, float | None]:  # fmt: skip
+    """0–100 points per account for one criterion; a missing value stays None (it earns no
+    points, and the explanation says the value is missing).
+
+    - minmax: (v − min) / (max − min) over the accounts present; all equal → 100 each.
+    - percentile: the percent rank, 100 · (values below + ½ · other equal values) / (n − 1),
+      so ties share a rank; a single account → 100.
+    - thresholds: ``[[bound, points], ...]`` with ascending bounds; higher is better: the
+      points of the highest bound the value reaches (below all → 0); lower is better: the
+      points of the lowest bound the value stays within (above all → 0).
+    - range: ``[low, high]``, linear and clamped (a 1–10 judgement: ``[1, 10]``).
+    Lower is better turns minmax, percentile and range around (100 − points)."""
+    present = {k: float(v) for k, v in values.items() if v is not None}
+    result: dict[Any, float | None] = dict.fromkeys(values)
+    if not present:
+        return result
+    if method == "minmax":
+        lo, hi = min(present.values()), max(present.values())
+        for k, v in present.items():
+            points = 100.0 if hi == lo else 100 * (v - lo) / (hi - lo)
+            result[k] = points if higher_is_better or hi == lo else 100 - points
+    elif method == "percentile":
+        ordered = sorted(present.values())
+        n = len(ordered)
+        for k, v in present.items():
+            below = bisect_left(ordered, v)
+            equal = bisect_right(ordered, v) - below
+            points = 100.0 if n == 1 else 100 * (below + (equal - 1) / 2) / (n - 1)
+            result[k] = points if higher_is_better or n == 1 else 100 - points
+    elif method == "thresholds":
+        steps = [(float(b), float(p)) for b, p in (parameters or [])]
+        for k, v in present.items():
+            if higher_is_better:
+                reached = [p for b, p in steps if v >= b]
+                result[k] = reached[-1] if reached else 0.0
+            else:
+                within = [p for b, p in steps if v <= b]
+                result[k] = within[0] if within else 0.0
+    elif method == "range":
+        low, high = (float(x) for x in (parameters or [0, 100]))
+        for k, v in present.items():
+            points = 100 * min(max((v - low) / (high - low), 0.0), 1.0)
+            result[k] = points if higher_is_better else 100 - points
+    else:
+        raise ValueError(f"unknown normalisation {method!r}")
+    return result
+
+
+def normalisation_problem(method: str, parameters: Sequence | None) -> str | None:
+    """What is wrong with a criterion's parameters (in English, for the services to
+    translate by code), or None."""
+    if method not in NORMALISATIONS:
+        return "method"
+    if method == "thresholds":
+        try:
+            steps = [(float(b), float(p)) for b, p in (parameters or [])]
+        except (TypeError, ValueError):
+            return "thresholds"
+        if not steps or any(not 0 <= p <= 100 for _b, p in steps):
+            return "thresholds"
+        if any(b2 <= b1 for (b1, _p1), (b2, _p2) in itertools.pairwise(steps)):
+            return "thresholds"
+    if method == "range":
+        try:
+            low, high = (float(x) for x in (parameters or []))
+        except (TypeError, ValueError):
+            return "range"
+        if not high > low:
+            return "range"
+    return None
+
+
+def grade(score: float, *, a: float, b: float) -> str:
+    """A from `a` points, B from `b`, C below."""
+    return "A" if score >= a else "B" if score >= b else "C"

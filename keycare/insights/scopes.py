@@ -6,7 +6,14 @@ from django.db.models import Q
 from keycare.accounts.models import Account, Order
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 
-from .models import AccountMetric, TierChange
+from .models import (
+    AccountMetric,
+    AccountScore,
+    KeyAccount,
+    KeyAccountChange,
+    QualitativeScore,
+    TierChange,
+)
 
 
 @scope_rule(AccountMetric)
@@ -32,5 +39,51 @@ def tier_change_scope(user, action: str) -> Q | bool:
     return Q(account__in=Account.objects.filter(verdict).values("pk"))
 
 
+@scope_rule(AccountScore)
+def account_score_scope(user, action: str) -> Q | bool:
+    """Value scores are computed from the metrics: seen where the metrics are; written only
+    by the scorecard computation."""
+    return account_metric_scope(user, action)
+
+
+@scope_rule(QualitativeScore)
+def qualitative_score_scope(user, action: str) -> Q | bool:
+    """view: where the metrics are seen; change: who may change the account (its key
+    account manager, administrators) — through qualitative_scores_set."""
+    if action == "view":
+        return account_metric_scope(user, action)
+    verdict = scope_filter(Account, user, "change")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+
+
+def _staff_follow_account(user, action: str) -> Q | bool:
+    """Internal records that follow the account for staff (never the customer portal);
+    written only by their services."""
+    if action != "view" or user.is_portal_user:
+        return False
+    verdict = scope_filter(Account, user, "view")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+
+
+@scope_rule(KeyAccount)
+def key_account_scope(user, action: str) -> Q | bool:
+    """Which accounts are key accounts: staff who see the account."""
+    return _staff_follow_account(user, action)
+
+
+@scope_rule(KeyAccountChange)
+def key_account_change_scope(user, action: str) -> Q | bool:
+    """The record of designations: staff who see the account."""
+    return _staff_follow_account(user, action)
+
+
 register_model_perms(AccountMetric)
+register_model_perms(AccountScore)
+register_model_perms(QualitativeScore)
+register_model_perms(KeyAccount)
+register_model_perms(KeyAccountChange)
 register_model_perms(TierChange)

@@ -66,16 +66,62 @@ def _splits(filters: Mapping[str, Any] | None) -> tuple[float, float]:
     )  # fmt: skip
 
 
+#: The account attributes the analyses filter on (exact match), with the longest value each
+#: field holds: the region is the account's province.
+ACCOUNT_FILTERS = {"province": 30, "industry": 60}
+
+
+def insights_account_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
+    """The region (`province`) and `industry` asked for, as exact values: one that no account
+    has simply matches nothing, but input no field could hold (too long, control
+    characters) is an error rather than an empty result."""
+    messages = {
+        "province": _("Choose a region from the list (at most %(n)d characters)."),
+        "industry": _("Choose an industry from the list (at most %(n)d characters)."),
+    }
+    chosen, errors = {}, {}
+    for key, max_length in ACCOUNT_FILTERS.items():
+        value = str((filters or {}).get(key) or "").strip()
+        if len(value) > max_length or not value.isprintable():
+            errors[key] = [messages[key] % {"n": max_length}]
+        elif value:
+            chosen[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return chosen
+
+
+def insights_filter_choices(*, actor: User) -> dict[str, list[str]]:
+    """The regions and industries of the accounts the actor sees, for the filter selects
+    (one query each)."""
+    from keycare.accounts.models import Account
+
+    visible = restrict(Account.objects.all(), actor, "view")
+    return {
+        key: list(visible.exclude(**{key: ""}).order_by(key).values_list(key, flat=True).distinct())
+        for key in ACCOUNT_FILTERS
+    }
+
+
 def metric_list(
-    *, actor: User, start: dt.date, end: dt.date, level: str = "account"
+    *,
+    actor: User,
+    start: dt.date,
+    end: dt.date,
+    level: str = "account",
+    filters: Mapping[str, Any] | None = None,
 ) -> QuerySet[AccountMetric]:
     """The period's metric rows the actor may see: every account's own figures (level
     "account"), or the groups' rolled-up figures (level "group": top-level accounts with
-    their branches). The entry points compute a period asked for the first time
-    (`metrics.metrics_ensure`) before reading."""
+    their branches), narrowed to the region and industry in `filters` (of the group's
+    top-level account at the group level). The entry points compute a period asked for the
+    first time (`metrics.metrics_ensure`) before reading."""
     if level not in LEVELS:
         raise ValidationError({"level": [_("Choose the account or the group level.")]})
-    qs = AccountMetric.objects.filter(period_start=start, period_end=end)
+    account = insights_account_filters(filters)
+    qs = AccountMetric.objects.filter(
+        period_start=start, period_end=end, **{f"account__{k}": v for k, v in account.items()}
+    )
     if level == "group":
         qs = qs.filter(scope=MetricScope.GROUP, account__parent__isnull=True)
     else:
@@ -91,7 +137,7 @@ def pareto_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) ->
     cutoffs = _cutoffs(filters)
     level = (filters or {}).get("level") or "account"
     rows = list(
-        metric_list(actor=actor, start=start, end=end, level=level).values(
+        metric_list(actor=actor, start=start, end=end, level=level, filters=filters).values(
             "account_id", "account__name", "revenue", "gross_profit"
         )
     )
@@ -142,7 +188,7 @@ def pyramid_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -
     splits = _splits(filters)
     level = (filters or {}).get("level") or "account"
     rows = list(
-        metric_list(actor=actor, start=start, end=end, level=level).values(
+        metric_list(actor=actor, start=start, end=end, level=level, filters=filters).values(
             "account_id", "account__name", "account__tier", "revenue", "gross_profit",
             "cost_to_serve", "discounts",
         )
@@ -194,12 +240,8 @@ def concentration_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
     Herfindahl–Hirschman index on shares in percent and the Gini coefficient."""
     start, end = insights_period(filters)
     level = (filters or {}).get("level") or "group"
-    values = [
-        float(v)
-        for v in metric_list(actor=actor, start=start, end=end, level=level).values_list(
-            "revenue", flat=True
-        )
-    ]
+    metrics = metric_list(actor=actor, start=start, end=end, level=level, filters=filters)
+    values = [float(v) for v in metrics.values_list("revenue", flat=True)]
 
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
@@ -234,6 +276,7 @@ def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None)
         raise ValidationError({"days": [_("Give the number of days as a whole number.")]}) from None
     if not 1 <= days <= 3650:
         raise ValidationError({"days": [_("Choose between 1 and 3,650 days.")]})
+    account = insights_account_filters(filters)
     last_order = Subquery(
         Order.objects.filter(account=OuterRef("pk"))
         .order_by("-order_date")
@@ -249,7 +292,7 @@ def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None)
     now = timezone.now()
     since = now - dt.timedelta(days=days)
     accounts = (
-        restrict(Account.objects.filter(status=AccountStatus.ACTIVE), actor, "view")
+        restrict(Account.objects.filter(status=AccountStatus.ACTIVE, **account), actor, "view")
         .annotate(last_order=last_order, last_ticket=last_ticket, last_visit=last_visit)
         .filter(Q(last_order__isnull=True) | Q(last_order__lt=timezone.localdate(since)))
         .filter(Q(last_ticket__isnull=True) | Q(last_ticket__lt=since))
@@ -286,7 +329,7 @@ def volume_profit(*, actor: User, filters: Mapping[str, Any] | None = None) -> d
     start, end = insights_period(filters)
     level = (filters or {}).get("level") or "account"
     rows = list(
-        metric_list(actor=actor, start=start, end=end, level=level)
+        metric_list(actor=actor, start=start, end=end, level=level, filters=filters)
         .filter(revenue__gt=0)
         .values("account_id", "account__name", "revenue", "gross_profit", "cost_to_serve")
     )
@@ -325,16 +368,17 @@ def clv_at_bound(bgnbd, gamma_gamma) -> list[str]:
     return [k for k, v in values.items() if abs(math.log(v)) > LOG_BOUND - 3]
 
 
-def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
-    """Predictive customer value: BG/NBD and Gamma-Gamma fitted on the whole order book (the
-    models describe the customer base), then each account the actor sees with P(alive),
-    expected orders and expected revenue over the next 12 months. The fit is cached for the
-    day and the state of the order book."""
+def clv_fitted() -> dict:
+    """BG/NBD and Gamma-Gamma fitted on the whole order book (the models describe the
+    customer base) with each account's P(alive), expected orders and expected revenue over
+    the next 12 months: ``{"bgnbd", "gamma_gamma", "at_bound", "accounts": {pk: (alive,
+    orders, revenue)}}``. Cached for the day and the state of the order book; too few repeat
+    purchases raise ApplicationError ("not_enough_data")."""
     from django.core.cache import cache
     from django.db.models import Count, Max
     from django.utils import timezone
 
-    from keycare.accounts.models import Account, Order
+    from keycare.accounts.models import Order
 
     from . import clv
 
@@ -378,6 +422,18 @@ def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> di
             },
         }
         cache.set(key, fitted, timeout=24 * 3600)
+    return fitted
+
+
+def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Predictive customer value: the fitted models (`clv_fitted`) and each account the actor
+    sees with P(alive), expected orders and expected revenue over the next 12 months."""
+    from django.utils import timezone
+
+    from keycare.accounts.models import Account
+
+    fitted = clv_fitted()
+    end = timezone.localdate()
     visible = restrict(Account.objects.filter(pk__in=list(fitted["accounts"])), actor, "view")
     names = dict(visible.values_list("pk", "name"))
 

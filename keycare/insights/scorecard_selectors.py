@@ -1,0 +1,220 @@
+"""Reads of the value scorecard, scoped to the acting user: the ranking with every score
+explained criterion by criterion, one account's explanation, the single-metric comparison
+(误区1), "a big order is not a big account" (误区3), and key account proposals."""
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from keycare.accounts.models import Account
+from keycare.core.scoping import restrict
+from keycare.users.models import User
+
+from . import calculations as calc
+from .models import AccountScore, KeyAccount, KeyAccountChange, Scorecard
+from .scorecard import METRICS, criterion_values, metric_label, scorecard_active, scores_ensure
+from .selectors import insights_period
+
+GRADES = ("A", "B", "C")
+
+
+def scorecard_choose(filters: Mapping[str, Any] | None) -> Scorecard:
+    """The version asked for (`scorecard` = its id; default: the active one)."""
+    raw = (filters or {}).get("scorecard")
+    if not raw:
+        return scorecard_active()
+    try:
+        return Scorecard.objects.exclude(status=Scorecard.Status.DRAFT).get(pk=int(raw))
+    except (TypeError, ValueError, Scorecard.DoesNotExist):
+        raise ValidationError({"scorecard": [_("Choose a published scorecard version.")]}) from None
+
+
+def criterion_rows(scorecard: Scorecard) -> list[dict]:
+    """The version's criteria as shown: key, label, weight, normalisation and parameters."""
+    labels = dict(scorecard.criteria.model.Normalisation.choices)
+    return [
+        {"key": c.key, "label": c.qualitative.label if c.qualitative_id else metric_label(c.metric),
+         "qualitative": bool(c.qualitative_id), "weight": float(c.weight),
+         "normalisation": c.normalisation, "normalisation_label": str(labels[c.normalisation]),
+         "higher_is_better": c.higher_is_better, "parameters": c.parameters}
+        for c in scorecard.criteria.select_related("qualitative")
+    ]  # fmt: skip
+
+
+def _explained(breakdown: list[dict], criteria: dict[str, dict]) -> list[dict]:
+    return [{**part, "label": criteria[part["key"]]["label"] if part["key"] in criteria
+             else part["key"], "missing": part["value"] is None} for part in breakdown]  # fmt: skip
+
+
+def _context(filters: Mapping[str, Any] | None) -> tuple[Scorecard, dt.date, dt.date]:
+    start, end = insights_period(filters)
+    scorecard = scorecard_choose(filters)
+    scores_ensure(scorecard=scorecard, start=start, end=end)
+    return scorecard, start, end
+
+
+def _header(scorecard: Scorecard, start: dt.date, end: dt.date) -> dict:
+    return {
+        "scorecard": {"id": scorecard.pk, "name": scorecard.name, "version": scorecard.version,
+                      "status": scorecard.status, "grade_a": float(scorecard.grade_a),
+                      "grade_b": float(scorecard.grade_b), "proposals": scorecard.proposals},
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+    }  # fmt: skip
+
+
+def score_list(*, actor: User, scorecard: Scorecard, start: dt.date, end: dt.date):
+    """The stored scores of the version and period the actor may see, best first."""
+    qs = AccountScore.objects.filter(scorecard=scorecard, period_start=start, period_end=end)
+    return restrict(qs, actor, "view").select_related("account").order_by("rank", "account_id")
+
+
+def scorecard_ranking(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Every visible account's score, grade and rank on the version for the period, each
+    explained criterion by criterion; `grade` narrows to one grade."""
+    scorecard, start, end = _context(filters)
+    grade = (filters or {}).get("grade") or ""
+    if grade and grade not in GRADES:
+        raise ValidationError({"grade": [_("Choose grade A, B or C.")]})
+    criteria = criterion_rows(scorecard)
+    by_key = {c["key"]: c for c in criteria}
+    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end))
+    keys = set(KeyAccount.objects.filter(account_id__in=[s.account_id for s in scores])
+               .values_list("account_id", flat=True))  # fmt: skip
+    counts = {g: sum(1 for s in scores if s.grade == g) for g in GRADES}
+    return {
+        **_header(scorecard, start, end),
+        "criteria": criteria,
+        "grades": counts,
+        "accounts": len(scores),
+        "rows": [
+            {"account": s.account_id, "name": s.account.name, "rank": s.rank,
+             "score": float(s.score), "grade": s.grade, "key_account": s.account_id in keys,
+             "breakdown": _explained(s.breakdown, by_key)}
+            for s in scores if not grade or s.grade == grade
+        ],
+    }  # fmt: skip
+
+
+def account_score_get(
+    *, actor: User, account: Account, filters: Mapping[str, Any] | None = None
+) -> dict | None:
+    """One account's score explained (None when it has no score for the period, e.g. no
+    figures, or when the actor may not see scores)."""
+    scorecard, start, end = _context(filters)
+    score = (
+        score_list(actor=actor, scorecard=scorecard, start=start, end=end)
+        .filter(account=account).first()
+    )  # fmt: skip
+    if score is None:
+        return None
+    criteria = {c["key"]: c for c in criterion_rows(scorecard)}
+    total = AccountScore.objects.filter(scorecard=scorecard, period_start=start,
+                                        period_end=end).count()  # fmt: skip
+    return {
+        **_header(scorecard, start, end),
+        "account": account.pk, "rank": score.rank, "of": total, "score": float(score.score),
+        "grade": score.grade, "computed_at": score.computed_at.isoformat(),
+        "breakdown": _explained(score.breakdown, criteria),
+    }  # fmt: skip
+
+
+def single_metric_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Ranking by one metric alone (单一指标), set against the scorecard's ranking: Spearman's
+    rank correlation, and the accounts one metric misjudges — in the top N by the metric but
+    not by value (overrated), and in the top N by value but not by the metric (overlooked);
+    N is the number of key accounts the scorecard proposes (at most a fifth of the accounts,
+    at least one)."""
+    metric = (filters or {}).get("metric") or "revenue"
+    if metric not in METRICS:
+        raise ValidationError({"metric": [_("Choose one of the metrics.")]})
+    scorecard, start, end = _context(filters)
+    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end))
+    _scored, found = criterion_values(keys={metric}, start=start, end=end)
+    values = found[metric]
+    higher = METRICS[metric][1]
+    present = [s for s in scores if values.get(s.account_id) is not None]
+    ordered = sorted(present, key=lambda s: (-(values[s.account_id]) if higher
+                                             else values[s.account_id], s.account_id))  # fmt: skip
+    metric_rank = {s.account_id: i for i, s in enumerate(ordered, start=1)}
+    n = max(1, min(scorecard.proposals, len(scores) // 5 or 1))
+    top_metric = {s.account_id for s in ordered[:n]}
+    top_value = {s.account_id for s in scores[:n]}
+    rho = calc.spearman(
+        [(-values[s.account_id] if higher else values[s.account_id]) for s in present],
+        [s.rank for s in present],
+    )
+
+    def row(s: AccountScore) -> dict:
+        return {"account": s.account_id, "name": s.account.name,
+                "value": values.get(s.account_id), "metric_rank": metric_rank.get(s.account_id),
+                "score": float(s.score), "grade": s.grade, "score_rank": s.rank}  # fmt: skip
+
+    return {
+        **_header(scorecard, start, end),
+        "metric": metric, "metric_label": metric_label(metric), "higher_is_better": higher,
+        "top_n": n, "accounts": len(scores),
+        "spearman": round(rho, 3) if rho is not None else None,
+        "rows": [row(s) for s in ordered] + [row(s) for s in scores if s not in present],
+        "overrated": [row(s) for s in ordered[:n] if s.account_id not in top_value],
+        "overlooked": [row(s) for s in scores[:n] if s.account_id not in top_metric],
+    }  # fmt: skip
+
+
+def big_order_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """ "A big order is not a big account" (误区3): the ranking by largest order against the
+    ranking by value; big by order size but not by value, and the reverse."""
+    return single_metric_analysis(
+        actor=actor, filters={**(filters or {}), "metric": "largest_order"}
+    )
+
+
+def key_account_overview(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """The confirmed key accounts with their current score, the scorecard's proposals (its
+    top accounts that are not key accounts yet), key accounts whose grade fell to C (to
+    review), and the record of designations."""
+    scorecard, start, end = _context(filters)
+    scores = {s.account_id: s for s in score_list(actor=actor, scorecard=scorecard,
+                                                  start=start, end=end)}  # fmt: skip
+    visible = restrict(Account.objects.all(), actor, "view")
+    keys = list(
+        KeyAccount.objects.filter(account__in=visible)
+        .select_related("account", "confirmed_by").order_by("account__name")
+    )  # fmt: skip
+    key_ids = {k.account_id for k in keys}
+    top = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end)
+           .filter(rank__lte=scorecard.proposals))  # fmt: skip
+    history = list(
+        KeyAccountChange.objects.filter(account__in=visible)
+        .select_related("account", "actor")[:50]
+    )  # fmt: skip
+
+    def current(pk: int) -> dict:
+        s = scores.get(pk)
+        return {"score": float(s.score), "grade": s.grade, "rank": s.rank} if s else \
+            {"score": None, "grade": None, "rank": None}  # fmt: skip
+
+    return {
+        **_header(scorecard, start, end),
+        "key_accounts": [
+            {"account": k.account_id, "name": k.account.name, "reason": k.reason,
+             "by_hand": k.by_hand, "confirmed_by": str(k.confirmed_by or ""),
+             "confirmed_at": k.confirmed_at.isoformat(), **current(k.account_id),
+             "review": (scores[k.account_id].grade == "C") if k.account_id in scores else True}
+            for k in keys
+        ],
+        "proposals": [
+            {"account": s.account_id, "name": s.account.name, "score": float(s.score),
+             "grade": s.grade, "rank": s.rank}
+            for s in top if s.account_id not in key_ids
+        ],
+        "history": [
+            {"account": h.account_id, "name": h.account.name, "action": h.action,
+             "action_label": h.get_action_display(), "by_hand": h.by_hand, "reason": h.reason,
+             "score": float(h.score) if h.score is not None else None,
+             "actor": str(h.actor or ""), "at": h.at.isoformat()}
+            for h in history
+        ],
+    }  # fmt: skip
