@@ -1,6 +1,7 @@
-"""Tiers drive service: the customer pyramid's tier is written to the account (which selects
-its SLA policy, see keycare.service.services.sla_policy_for), every change is recorded with
-its reason, and a tier set by hand stays until the override is lifted."""
+"""Tiers drive service: the tier from the customer pyramid or from the value scorecard's
+grade (the administrators choose) is written to the account, which selects its SLA policy
+(see keycare.service.services.sla_policy_for); every change is recorded with its reason, and
+a tier set by hand stays until the override is lifted."""
 
 import datetime as dt
 
@@ -27,24 +28,64 @@ def _require_admin(actor: User | None) -> None:
         )
 
 
-@transaction.atomic
-def tiers_apply(
-    *, actor: User | None, start: dt.date, end: dt.date,
-    splits: tuple[float, float] = calc.DEFAULT_PYRAMID,
-) -> dict[str, int]:  # fmt: skip
-    """Write the period's pyramid tier (profit after the cost to serve) to every account
-    without a manual override; one TierChange per account whose tier changes."""
-    _require_admin(actor)
-    metrics_ensure(start=start, end=end)
+GRADE_TIERS = {"A": "platinum", "B": "gold", "C": "iron"}
+
+
+def _pyramid_tiers(start, end, splits) -> dict[int, tuple[str, str]]:
     rows = AccountMetric.objects.filter(
         period_start=start, period_end=end, scope=MetricScope.OWN, account__status="active"
     ).values_list("account_id", "gross_profit", "cost_to_serve")
     profit = {pk: gp - cts for pk, gp, cts in rows}
-    tiers = calc.pyramid(profit, splits=splits)
+    why = _("Customer pyramid %(start)s to %(end)s: profit after cost to serve %(profit)s")
+    return {
+        pk: (tier, why % {"start": start.isoformat(), "end": end.isoformat(), "profit": profit[pk]})
+        for pk, tier in calc.pyramid(profit, splits=splits).items()
+    }
+
+
+def _scorecard_tiers(start, end) -> dict[int, tuple[str, str]]:
+    from .models import AccountScore
+    from .scorecard import scorecard_active, scores_ensure
+
+    scorecard = scorecard_active()
+    scores_ensure(scorecard=scorecard, start=start, end=end)
+    why = _("Value scorecard v%(version)s, %(start)s to %(end)s: score %(score)s, grade %(grade)s")
+    rows = AccountScore.objects.filter(
+        scorecard=scorecard, period_start=start, period_end=end
+    ).values_list("account_id", "score", "grade")
+    return {
+        pk: (GRADE_TIERS[grade], why % {"version": scorecard.version, "start": start.isoformat(),
+                                        "end": end.isoformat(), "score": score, "grade": grade})
+        for pk, score, grade in rows
+    }  # fmt: skip
+
+
+@transaction.atomic
+def tiers_apply(
+    *, actor: User | None, start: dt.date, end: dt.date,
+    splits: tuple[float, float] | None = None, source: str | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Write the period's tier to every active account without a manual override, from the
+    source the administrators chose (InsightsSettings.tier_source): the customer pyramid
+    (profit after the cost to serve, at the settings' splits unless `splits` is given) or
+    the active value scorecard's grade (A → platinum, B → gold, C → iron). One TierChange
+    with the reason per account whose tier changes; the tier selects the SLA policy."""
+    from .models import InsightsSettings
+
+    _require_admin(actor)
+    settings = InsightsSettings.current()
+    source = source or settings.tier_source
+    metrics_ensure(start=start, end=end)
+    if source == InsightsSettings.TierSource.SCORECARD:
+        tiers = _scorecard_tiers(start, end)
+    else:
+        if splits is None:
+            splits = (float(settings.platinum), float(settings.gold))
+        tiers = _pyramid_tiers(start, end, splits)
     locked = set(TierOverride.objects.values_list("account_id", flat=True))
     current = dict(Account.objects.filter(pk__in=list(tiers)).values_list("pk", "tier"))
     changed = kept = overridden = 0
-    for pk, tier in tiers.items():
+    for pk, (tier, reason) in tiers.items():
         if pk in locked:
             overridden += 1
             continue
@@ -53,10 +94,9 @@ def tiers_apply(
             continue
         account_update(actor=None, account=Account(pk=pk), data={"tier": tier})
         TierChange.objects.create(
-            account_id=pk, from_tier=current.get(pk) or "", to_tier=tier,
-            source=TierChange.Source.PYRAMID, actor=actor,
-            reason=_("Customer pyramid %(start)s to %(end)s: profit after cost to serve %(profit)s")
-            % {"start": start.isoformat(), "end": end.isoformat(), "profit": profit[pk]},
+            account_id=pk, from_tier=current.get(pk) or "", to_tier=tier, reason=reason,
+            source=TierChange.Source.SCORECARD if source == "scorecard" else TierChange.Source.PYRAMID,
+            actor=actor,
         )  # fmt: skip
         changed += 1
     return {"changed": changed, "kept": kept, "overridden": overridden}

@@ -73,3 +73,25 @@ def test_the_command(book):
     out = io.StringIO()
     call_command("insights", "apply-tiers", "--period", "2026", stdout=out)
     assert "3 tiers changed, 3 unchanged, 0 set by hand." in out.getvalue()
+
+
+def test_tiers_from_the_scorecard_grade(book, admin_user):
+    from keycare.insights.models import InsightsSettings
+    from keycare.insights.scorecard import scorecard_draft, scorecard_publish, scorecard_update
+
+    draft = scorecard_draft(actor=admin_user)
+    scorecard_update(actor=admin_user, scorecard=draft, data={"grade_a": 60, "grade_b": 30},
+                     criteria=[{"key": "revenue", "weight": 100, "normalisation": "minmax"}])  # fmt: skip
+    scorecard_publish(actor=admin_user, scorecard=draft)
+    InsightsSettings.objects.filter(pk=InsightsSettings.current().pk).update(tier_source="scorecard")
+    counts = tiers_apply(actor=admin_user, start=START, end=END)
+    # revenue 90k → 100, 50k → 52.9, 40k → 41.2, 30k → 29.4, 20k → 17.6, 5k → 0
+    tiers = dict(Account.objects.values_list("name", "tier"))
+    assert tiers == {"客户0": "platinum", "客户1": "gold", "客户2": "gold", "客户3": "iron",
+                     "客户4": "iron", "客户5": "iron"}  # fmt: skip
+    assert counts == {"changed": 3, "kept": 3, "overridden": 0}
+    change = TierChange.objects.get(account=book[0])
+    assert change.source == "scorecard"
+    assert change.reason == "Value scorecard v2, 2026-01-01 to 2026-12-31: score 100.00, grade A"
+    ticket = TicketFactory(account=Account.objects.get(pk=book[0].pk))
+    assert ticket.sla_policy.tier == "platinum"
