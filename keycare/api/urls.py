@@ -11,6 +11,19 @@ from .insights import (
     PyramidApi,
     VolumeProfitApi,
 )
+from .scorecard import (
+    AccountScoreApi,
+    BigOrderApi,
+    JudgementsApi,
+    KeyAccountRemoveApi,
+    KeyAccountsApi,
+    QualitativeCriteriaApi,
+    ScorecardDetailApi,
+    ScorecardListApi,
+    ScorecardPublishApi,
+    ScorecardRankingApi,
+    SingleMetricApi,
+)
 from .service import (
     AttachmentViewSet,
     CalendarViewSet,
@@ -57,5 +70,36 @@ urlpatterns = [
     path("insights/neglected/", NeglectedApi.as_view(), name="insights_neglected"),
     path("insights/clv/", ClvApi.as_view(), name="insights_clv"),
     path("insights/volume-profit/", VolumeProfitApi.as_view(), name="insights_volume_profit"),
+    path("insights/scorecard/", ScorecardRankingApi.as_view(), name="insights_scorecard"),
+    path("insights/scorecard/<int:pk>/", AccountScoreApi.as_view(), name="insights_account_score"),
+    path(
+        "insights/scorecard/<int:pk>/judgements/",
+        JudgementsApi.as_view(),
+        name="insights_judgements",
+    ),
+    path("insights/single-metric/", SingleMetricApi.as_view(), name="insights_single_metric"),
+    path("insights/big-orders/", BigOrderApi.as_view(), name="insights_big_orders"),
+    path("insights/key-accounts/", KeyAccountsApi.as_view(), name="insights_key_accounts"),
+    path(
+        "insights/key-accounts/<int:pk>/remove/",
+        KeyAccountRemoveApi.as_view(),
+        name="insights_key_account_remove",
+    ),
+    path("insights/scorecards/", ScorecardListApi.as_view(), name="insights_scorecards"),
+    path(
+        "insights/scorecards/<int:pk>/",
+        ScorecardDetailApi.as_view(),
+        name="insights_scorecard_detail",
+    ),
+    path(
+        "insights/scorecards/<int:pk>/publish/",
+        ScorecardPublishApi.as_view(),
+        name="insights_scorecard_publish",
+    ),
+    path(
+        "insights/qualitative-criteria/",
+        QualitativeCriteriaApi.as_view(),
+        name="insights_qualitative_criteria",
+    ),
     path("", include(router.urls)),
 ]

@@ -16,7 +16,7 @@ from keycare.users.models import User
 from . import calculations as calc
 from .models import AccountScore, KeyAccount, KeyAccountChange, Scorecard
 from .scorecard import METRICS, criterion_values, metric_label, scorecard_active, scores_ensure
-from .selectors import insights_period
+from .selectors import insights_account_filters, insights_period
 
 GRADES = ("A", "B", "C")
 
@@ -65,9 +65,17 @@ def _header(scorecard: Scorecard, start: dt.date, end: dt.date) -> dict:
     }  # fmt: skip
 
 
-def score_list(*, actor: User, scorecard: Scorecard, start: dt.date, end: dt.date):
-    """The stored scores of the version and period the actor may see, best first."""
-    qs = AccountScore.objects.filter(scorecard=scorecard, period_start=start, period_end=end)
+def score_list(
+    *, actor: User, scorecard: Scorecard, start: dt.date, end: dt.date,
+    filters: Mapping[str, Any] | None = None,
+):  # fmt: skip
+    """The stored scores of the version and period the actor may see, best first, narrowed
+    to the region and industry in `filters` (ranks stay those among all accounts)."""
+    account = insights_account_filters(filters)
+    qs = AccountScore.objects.filter(
+        scorecard=scorecard, period_start=start, period_end=end,
+        **{f"account__{k}": v for k, v in account.items()},
+    )  # fmt: skip
     return restrict(qs, actor, "view").select_related("account").order_by("rank", "account_id")
 
 
@@ -80,7 +88,8 @@ def scorecard_ranking(*, actor: User, filters: Mapping[str, Any] | None = None) 
         raise ValidationError({"grade": [_("Choose grade A, B or C.")]})
     criteria = criterion_rows(scorecard)
     by_key = {c["key"]: c for c in criteria}
-    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end))
+    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end,
+                             filters=filters))  # fmt: skip
     keys = set(KeyAccount.objects.filter(account_id__in=[s.account_id for s in scores])
                .values_list("account_id", flat=True))  # fmt: skip
     counts = {g: sum(1 for s in scores if s.grade == g) for g in GRADES}
@@ -131,7 +140,8 @@ def single_metric_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
     if metric not in METRICS:
         raise ValidationError({"metric": [_("Choose one of the metrics.")]})
     scorecard, start, end = _context(filters)
-    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end))
+    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end,
+                             filters=filters))  # fmt: skip
     _scored, found = criterion_values(keys={metric}, start=start, end=end)
     values = found[metric]
     higher = METRICS[metric][1]

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import accounts, auth, dashboard, dataio, insights, ratings, service, surveys, teams
+from .views import (
+    accounts,
+    auth,
+    dashboard,
+    dataio,
+    insights,
+    ratings,
+    scorecard,
+    service,
+    surveys,
+    teams,
+)
 
 app_name = "web"
 
@@ -66,6 +77,44 @@ urlpatterns = [
         "insights/concentration/",
         insights.ConcentrationView.as_view(),
         name="insights_concentration",
+    ),
+    path("insights/clv/", insights.ClvView.as_view(), name="insights_clv"),
+    path("insights/scorecard/", scorecard.ScorecardView.as_view(), name="insights_scorecard"),
+    path(
+        "insights/scorecard/versions/",
+        scorecard.ScorecardVersionsView.as_view(),
+        name="insights_scorecard_versions",
+    ),
+    path(
+        "insights/scorecard/draft/",
+        scorecard.ScorecardDraftView.as_view(),
+        name="insights_scorecard_draft",
+    ),
+    path(
+        "insights/scorecard/<int:pk>/",
+        scorecard.AccountScoreView.as_view(),
+        name="insights_account_score",
+    ),
+    path(
+        "insights/scorecard/<int:pk>/judgements/",
+        scorecard.JudgementsView.as_view(),
+        name="insights_judgements",
+    ),
+    path(
+        "insights/single-metric/",
+        scorecard.SingleMetricView.as_view(),
+        name="insights_single_metric",
+    ),
+    path("insights/big-orders/", scorecard.BigOrderView.as_view(), name="insights_big_orders"),
+    path(
+        "insights/key-accounts/",
+        scorecard.KeyAccountsView.as_view(),
+        name="insights_key_accounts",
+    ),
+    path(
+        "insights/key-accounts/<int:pk>/",
+        scorecard.KeyAccountActionView.as_view(),
+        name="insights_key_account_action",
     ),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
     path("nps/<str:token>/", surveys.NpsAnswerView.as_view(), name="nps"),

@@ -47,6 +47,8 @@ RESOURCES = {
     "order": "order", "ticket": "ticket", "attachment": "attachment", "sla-policy": None,
     "calendar": None, "visit": "visit", "contract": "contract", "maintenance-plan": "plan",
     "service-team": "team", "survey": "survey", "team": "team", "import": None,
+    "insights-account-score": "account", "insights-judgements": "account",
+    "insights-key-account": "account", "insights-scorecard": None,
 }  # fmt: skip
 SKIP = {"web:logout", "set_language", "api:mail_in", "api:token_obtain"}  # no data, or POST-only
 
