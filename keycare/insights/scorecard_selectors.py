@@ -228,3 +228,59 @@ def key_account_overview(*, actor: User, filters: Mapping[str, Any] | None = Non
             for h in history
         ],
     }  # fmt: skip
+
+
+def account_value_summary(*, actor: User, account: Account) -> dict | None:
+    """The value section of the account 360 page, read only (no computation on a page
+    view): the latest stored score of the version in use — the trailing twelve months when
+    scored, else the latest period — with its three largest contributions, whether it is a
+    key account, and CLV when today's fit is cached. None for those who may not see scores.
+    A fixed number of queries."""
+    from django.core.cache import cache
+    from django.db.models import Count, Max
+    from django.utils import timezone
+
+    from keycare.accounts.models import Order
+    from keycare.core.scoping import user_can_any
+
+    from .metrics import trailing_twelve_months
+
+    if not user_can_any(actor, "view", AccountScore):
+        return None
+    scorecard = Scorecard.objects.filter(status=Scorecard.Status.ACTIVE).first()
+    start, end = trailing_twelve_months()
+    score = None
+    if scorecard is not None:
+        score = (
+            restrict(AccountScore.objects.filter(scorecard=scorecard, account=account), actor)
+            .order_by(_this_period_first(start, end).desc(), "-period_end", "-computed_at")
+            .first()
+        )
+    explained = None
+    if score is not None:
+        criteria = {c["key"]: c for c in criterion_rows(scorecard)}
+        parts = _explained(score.breakdown, criteria)
+        explained = {
+            "score": float(score.score), "grade": score.grade, "rank": score.rank,
+            "period": {"from": score.period_start.isoformat(), "to": score.period_end.isoformat()},
+            "computed_at": score.computed_at, "version": scorecard.version,
+            "top": sorted(parts, key=lambda p: -p["weighted"])[:3],
+            "missing": [p["label"] for p in parts if p["missing"]],
+        }  # fmt: skip
+    key = KeyAccount.objects.filter(account=account).select_related("confirmed_by").first()
+    today = timezone.localdate()
+    book = Order.objects.filter(order_date__lte=today).aggregate(n=Count("id"), last=Max("id"))
+    fitted = cache.get(f"keycare:clv:{today.isoformat()}:{book['n']}:{book['last']}")
+    clv = None
+    if fitted is not None and account.pk in fitted["accounts"]:
+        alive, orders, revenue = fitted["accounts"][account.pk]
+        clv = {"p_alive": alive, "expected_orders_12m": orders, "expected_revenue_12m": revenue}
+    return {"score": explained, "key_account": key, "clv": clv, "clv_fitted": fitted is not None}
+
+
+def _this_period_first(start: dt.date, end: dt.date):
+    """1 for the given period's row, else 0 (to order it first)."""
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    return Case(When(Q(period_start=start, period_end=end), then=Value(1)), default=Value(0),
+                output_field=IntegerField())  # fmt: skip

@@ -259,3 +259,28 @@ def test_the_ranking_page_runs_a_fixed_number_of_queries(client, admin_user):
         assert len(response.context["figures"]["rows"]) == n
         counts.append(len(captured.captured_queries))
     assert counts == [QUERIES, QUERIES]
+
+
+def test_the_360_page_shows_the_value_section(client, kam, engineer, executive):
+    from keycare.accounts.tests.factories import AccountTeamMemberFactory
+    from keycare.insights.metrics import trailing_twelve_months
+    from keycare.insights.scorecard import key_account_designate, scorecard_active, scores_ensure
+
+    accounts = _book(3, owner=kam)
+    AccountTeamMemberFactory(account=accounts[0], user=engineer, role="service_engineer")
+    client.force_login(kam)
+    before = client.get(f"/accounts/{accounts[0].pk}/").content.decode()
+    assert "Not scored yet" in before  # a page view computes nothing
+    start, end = trailing_twelve_months()
+    scores_ensure(scorecard=scorecard_active(), start=start, end=end)
+    key_account_designate(actor=executive, account=accounts[0], reason="区域标杆")
+    page = client.get(f"/accounts/{accounts[0].pk}/")
+    value = page.context["value"]
+    assert (value["score"]["rank"], value["key_account"].reason) == (3, "区域标杆")
+    assert len(value["score"]["top"]) == 3
+    html = page.content.decode()
+    assert 'data-testid="value-score"' in html and 'data-testid="key-account-badge"' in html
+    client.force_login(engineer)
+    html = client.get(f"/accounts/{accounts[0].pk}/").content.decode()
+    assert "Value figures are shown to those who may see orders." in html
+    assert 'data-testid="value-score"' not in html
