@@ -178,7 +178,42 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
     with background_tasks_suppressed():  # demo customers get no mail
         summary.tickets = _tickets(accounts_made, rng, users)
         _nps_surveys(rng)
+    _insights(accounts_made, rng, users)
     return summary
+
+
+def _insights(accounts: list[Account], rng: random.Random, users: dict[str, User]) -> None:
+    """What the insights area shows from the first login: the account teams' judgements,
+    the trailing year's metrics and value scores, tiers from the pyramid (with their recorded
+    reasons) and the top proposals confirmed as key accounts by the executive."""
+    from keycare.insights.metrics import metrics_recompute, trailing_twelve_months
+    from keycare.insights.models import QualitativeCriterion
+    from keycare.insights.scorecard import (
+        key_account_designate,
+        qualitative_scores_set,
+        scorecard_active,
+        scores_compute,
+    )
+    from keycare.insights.scorecard_selectors import key_account_overview
+    from keycare.insights.tiers import tiers_apply
+
+    keys = list(QualitativeCriterion.objects.values_list("key", flat=True))
+    for account in accounts:
+        if account.status == "active" and rng.random() < 0.7:
+            qualitative_scores_set(actor=None, account=account,
+                                   scores={k: rng.randint(3, 10) for k in keys})  # fmt: skip
+    start, end = trailing_twelve_months()
+    metrics_recompute(start=start, end=end)
+    scorecard = scorecard_active()
+    scores_compute(scorecard=scorecard, start=start, end=end)
+    tiers_apply(actor=None, start=start, end=end)
+    reasons = ["利润贡献高，合作稳定", "行业标杆，战略匹配", "增长快，新产线投产", "服务依赖度高"]
+    overview = key_account_overview(actor=users["exec"])
+    for proposal in overview["proposals"][:8]:
+        key_account_designate(
+            actor=users["exec"], account=Account(pk=proposal["account"]),
+            reason=rng.choice(reasons), scorecard=scorecard, score=proposal["score"],
+        )  # fmt: skip
 
 
 def _staff(username: str, role: str, fake: Faker) -> User:

@@ -53,6 +53,16 @@ def test_demo_data_is_realistic():
     assert answered.exists() and NpsSurvey.objects.filter(score=None).exists()
     months = {s.strftime("%Y-%m") for s in answered.values_list("responded_at", flat=True)}
     assert len(months) >= 4  # an NPS trend over half a year
+    from keycare.insights.models import AccountScore, KeyAccount, QualitativeScore, TierChange
+    from keycare.insights.selectors import clv_analysis
+
+    # the insights area has something to show from the first login
+    assert QualitativeScore.objects.exists() and TierChange.objects.exists()
+    assert AccountScore.objects.filter(scorecard__status="active").count() > 10
+    assert KeyAccount.objects.count() == 8
+    assert all(k.reason and k.confirmed_by.username == "exec" for k in KeyAccount.objects.all())
+    clv = clv_analysis(actor=User.objects.get(username="admin"))
+    assert len(clv["accounts"]) > 10  # enough repeat purchases for the CLV models
 
 
 def test_demo_data_is_deterministic():
