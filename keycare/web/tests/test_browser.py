@@ -179,3 +179,40 @@ def test_full_repair_case_in_the_browser(live_server, page: Page):
         5,
         Decimal("3900.00"),
     )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_executive_reads_the_scorecard_and_confirms_a_key_account(live_server, page: Page):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from keycare.accounts.tests.factories import AccountFactory, OrderFactory, ProductFactory
+    from keycare.insights.models import KeyAccount
+
+    demo_users_ensure()
+    day = timezone.localdate() - dt.timedelta(days=20)
+    for i, name in enumerate(["远航机床有限公司", "恒通精密有限公司", "宏达重工有限公司"]):
+        account = AccountFactory(name=name)
+        product = ProductFactory(
+            list_price=Decimal(40_000 * (i + 1)), standard_cost=Decimal(20_000)
+        )
+        OrderFactory(account=account, order_date=day, lines=[{"product": product, "quantity": 1}])
+    page.goto(f"{live_server.url}/login/?next=/insights/scorecard/")
+    page.fill("#id_username", "exec")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    ranking = page.get_by_test_id("scorecard-ranking")
+    expect(ranking.locator("tbody tr").first).to_contain_text("宏达重工有限公司")
+    expect(page.locator("[data-source=chart-grades] canvas")).to_have_count(1)
+    page.get_by_role("link", name="Key accounts", exact=True).click()
+    proposals = page.get_by_test_id("proposals")
+    first = proposals.locator("tbody tr").first
+    expect(first).to_contain_text("宏达重工有限公司")
+    first.get_by_placeholder("Reason").fill("利润贡献最高")
+    first.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_test_id("key-accounts")).to_contain_text("宏达重工有限公司")
+    expect(page.get_by_test_id("key-account-history")).to_contain_text("利润贡献最高")
+    assert KeyAccount.objects.get().account.name == "宏达重工有限公司"
