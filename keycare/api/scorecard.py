@@ -65,7 +65,10 @@ class ScorecardRankingApi(APIView):
 class AccountScoreApi(APIView):
     """One account's score explained (404 when it has none for the period)."""
 
-    @extend_schema(parameters=[*PERIOD, SCORECARD], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="insights_account_score", parameters=[*PERIOD, SCORECARD],
+        responses=OpenApiTypes.OBJECT,
+    )  # fmt: skip
     def get(self, request, pk: int):
         _require_insights(request)
         explained = account_score_get(
@@ -213,7 +216,7 @@ class ScorecardListApi(APIView):
     """Every version of the scorecard with its criteria; POST opens the draft (a copy of the
     newest version, or the existing draft) for administrators."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="insights_scorecards_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         _require_insights(request, metrics=False)
         versions = Scorecard.objects.prefetch_related("criteria__qualitative")
