@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from keycare.core.background import enqueue_on_commit
 from keycare.core.exceptions import ApplicationError
+from keycare.core.figures import account_figures_changed
 from keycare.core.tokens import token_hash, token_new
 
 from .models import Ticket, TicketRating
@@ -82,6 +83,7 @@ def rating_get(*, token: str) -> TicketRating:
 @transaction.atomic
 def rating_submit(*, token: str, score: int, comment: str = "") -> TicketRating:
     rating = rating_get(token=token)
+    account_id = rating.ticket.account_id  # a ticket keeps its account
     rating = TicketRating.objects.select_for_update().get(pk=rating.pk)
     if rating.rated_at is not None:  # a second submit racing the first
         raise ApplicationError(
@@ -91,4 +93,5 @@ def rating_submit(*, token: str, score: int, comment: str = "") -> TicketRating:
         raise ApplicationError(_("Choose a score from 1 to 5."), extra={"code": "invalid_score"})
     rating.score, rating.comment, rating.rated_at = score, comment.strip()[:2000], timezone.now()
     rating.save(update_fields=["score", "comment", "rated_at"])
+    account_figures_changed(account_ids=[account_id])  # the account's CSAT
     return rating

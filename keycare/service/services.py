@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from keycare.accounts.models import Account, Equipment
 from keycare.core.exceptions import ApplicationError, ConflictError
+from keycare.core.figures import account_figures_changed
 from keycare.core.services import check_version, require_permission
 from keycare.users.models import User
 
@@ -227,6 +228,7 @@ def ticket_create(
             assignee=ticket.assignee_id,
             name=str(ticket.assignee),
         )
+    account_figures_changed(account_ids=[ticket.account_id])  # the account's ticket count
     return ticket
 
 

@@ -23,6 +23,7 @@ from keycare.accounts.models import Account, Contact, ContactAccount, Order
 from keycare.accounts.services.equipment import add_months
 from keycare.core.background import enqueue_on_commit
 from keycare.core.exceptions import ApplicationError, PermissionDeniedError
+from keycare.core.figures import account_figures_changed
 from keycare.core.filtering import filter_queryset
 from keycare.core.scoping import restrict, scope_filter
 from keycare.core.tokens import token_hash, token_new
@@ -327,6 +328,7 @@ def nps_survey_answer(*, token: str, score: int, comment: str = "") -> NpsSurvey
     survey.responded_at = timezone.now()
     survey.full_clean()
     survey.save(update_fields=["score", "comment", "responded_at"])
+    account_figures_changed(account_ids=[survey.account_id])  # the account's NPS
     return survey
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keycare.core.exceptions import ApplicationError
+from keycare.core.figures import account_figures_changed
 from keycare.core.services import check_version, require_permission
 from keycare.users.models import User
 
@@ -162,7 +163,9 @@ def visit_complete(
 
 
 def ticket_costs_refresh(*, ticket_ids: Iterable[int]) -> int:
-    """The ticket's cost to serve from its completed visits, in one UPDATE."""
+    """The ticket's cost to serve from its completed visits, in one UPDATE (and the metrics
+    of the tickets' accounts follow)."""
+    ticket_ids = list(ticket_ids)
     money = DecimalField(max_digits=12, decimal_places=2)
     done = (
         FieldVisit.objects.filter(ticket=OuterRef("pk"), status=FieldVisit.Status.DONE)
@@ -174,8 +177,13 @@ def ticket_costs_refresh(*, ticket_ids: Iterable[int]) -> int:
         return Coalesce(Subquery(done.annotate(s=Sum(expression)).values("s")[:1], output_field=money),
                         Value(Decimal(0), output_field=money))  # fmt: skip
 
-    return Ticket.objects.filter(pk__in=list(ticket_ids)).update(
+    tickets = Ticket.objects.filter(pk__in=ticket_ids)
+    updated = tickets.update(
         labour_cost=total(F("labour_hours") * F("labour_rate")),
         parts_cost=total("parts_cost"),
         travel_cost=total("travel_cost"),
     )
+    account_figures_changed(
+        account_ids=tickets.order_by().values_list("account_id", flat=True).distinct()
+    )
+    return updated

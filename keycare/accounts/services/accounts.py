@@ -10,6 +10,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from keycare.core.exceptions import ApplicationError
+from keycare.core.figures import account_figures_changed
 from keycare.core.search import search_text
 from keycare.core.services import apply_changes, check_version, require_permission
 from keycare.core.validators import normalise_credit_code
@@ -78,6 +79,11 @@ def _set_path(account: Account) -> None:
     account.depth = (parent.depth + 1) if parent else 0
 
 
+def _ancestor_ids(path: str) -> list[int]:
+    """The ids above the account in its materialised path ("/1/5/9/" → 1, 5)."""
+    return [int(x) for x in path.strip("/").split("/")[:-1] if x]
+
+
 def _refresh_search(account: Account) -> None:
     account.search_text = search_text(account.name, account.short_name, account.name_en)
 
@@ -132,6 +138,7 @@ def account_create(
     Account.objects.filter(pk=account.pk).update(path=account.path, depth=account.depth)
     if tags:
         _set_tags(account, tags)
+    account_figures_changed(account_ids=[account.pk])  # its (empty) metrics rows
     return account
 
 
@@ -167,6 +174,9 @@ def account_update(
     account.save()
     if "parent" in changed and old_path != account.path:
         _move_subtree(old_path, account.path, account.depth)
+        # the group figures of the old ancestors lose the subtree, the new ones (found
+        # from the account's new path) gain it
+        account_figures_changed(account_ids=[account.pk, *_ancestor_ids(old_path)])
     if tags_changed:
         _set_tags(account, tags)
     return account
@@ -213,7 +223,10 @@ def account_delete(*, actor: User, account: Account) -> None:
                 "This account has orders or equipment; set its status to lost instead of deleting it."
             )
         )
+    ancestors = _ancestor_ids(account.path)
     account.delete()
+    # its tickets and NPS answers leave its groups' figures with it
+    account_figures_changed(account_ids=ancestors)
 
 
 @transaction.atomic

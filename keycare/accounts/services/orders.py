@@ -9,6 +9,7 @@ from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from keycare.core.figures import account_figures_changed
 from keycare.core.services import require_permission
 from keycare.users.models import User
 
@@ -83,6 +84,7 @@ def order_create(
     OrderLine.objects.bulk_create(built)
     order_totals_refresh(order_ids=[order.pk])
     order.refresh_from_db()
+    account_figures_changed(account_ids=[order.account_id])
     return order
 
 

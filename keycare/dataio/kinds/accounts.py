@@ -4,7 +4,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from keycare.accounts.choices import AccountStatus, AccountTier, AccountType
 from keycare.accounts.models import Account, Tag
-from keycare.accounts.services.accounts import _move_subtree
+from keycare.accounts.services.accounts import _ancestor_ids, _move_subtree
+from keycare.core.figures import account_figures_changed
 from keycare.core.search import search_text
 from keycare.core.tabular import Column
 from keycare.core.validators import normalise_credit_code
@@ -80,6 +81,9 @@ class AccountsKind(Kind):
         self.status_table = choice_lookup(AccountStatus)
         self.tier_table = choice_lookup(AccountTier)
         self.type_table = choice_lookup(AccountType)
+        # new accounts and moved ones with their old ancestors: the metrics to refresh once
+        # the import finishes
+        self.affected_accounts: set[int] = set()
 
     def process(self, batch):
         result = BatchResult()
@@ -121,6 +125,7 @@ class AccountsKind(Kind):
             for _row, account, _ref in pending.new:
                 self.refs.remember(account.pk, account.credit_code, account.name)
             self._set_paths(created)
+            self.affected_accounts.update(a.pk for a in created)
         changed = pending.changed
         if changed:
             moved = [(a, a.path) for a, f, _ref in changed if "parent_id" in f]
@@ -135,6 +140,7 @@ class AccountsKind(Kind):
             for account, old_path in moved:
                 self._set_paths([account])
                 _move_subtree(old_path, account.path, account.depth)
+                self.affected_accounts.update([account.pk, *_ancestor_ids(old_path)])
         self._apply_tags(pending.tags, pending.new, changed, batch)
         result.created += len(created)
         result.updated += len(changed)
@@ -291,6 +297,9 @@ class AccountsKind(Kind):
                 wanted = {tag_ids[n[:40]] for n in tags[row]}
                 if set(account.tags.values_list("pk", flat=True)) != wanted:
                     account.tags.set(wanted)
+
+    def finish(self):
+        account_figures_changed(account_ids=self.affected_accounts)
 
     def export_rows(self, queryset):
         for a in (

@@ -8,6 +8,7 @@ from keycare.accounts.calculations import line_amounts
 from keycare.accounts.choices import OrderLineType
 from keycare.accounts.models import Order, OrderLine
 from keycare.accounts.services.orders import order_totals_refresh
+from keycare.core.figures import account_figures_changed
 from keycare.core.tabular import Column
 
 from ..parsing import choice_lookup, parse_choice, parse_date, parse_decimal, parse_int
@@ -96,6 +97,8 @@ class OrdersKind(Kind):
         # lists an order's lines together) without keeping every key of a huge file in memory.
         self.recent: OrderedDict[str, dict[int, int]] = OrderedDict()
         self.type_table = choice_lookup(OrderLineType)
+        # accounts whose orders this import changed: told once, when the import finishes
+        self.affected_accounts: set[int] = set()
 
     def process(self, batch):
         result = BatchResult()
@@ -132,6 +135,7 @@ class OrdersKind(Kind):
             pk, old_account, old_date = self.orders[number]
             if (old_account, old_date) != (account_id, order_date):
                 fix.append(Order(pk=pk, account_id=account_id, order_date=order_date))
+                self.affected_accounts.update((old_account, account_id))
                 self.orders[number] = (pk, account_id, order_date)
         if fix:
             Order.objects.bulk_update(fix, ["account", "order_date"], batch_size=1000)
@@ -158,6 +162,7 @@ class OrdersKind(Kind):
                 result.unchanged += 1
                 continue
             touched.add(order_id)
+            self.affected_accounts.add(p["account_id"])
         if create:
             _insert_lines(create)
         if update:
@@ -293,7 +298,9 @@ class OrdersKind(Kind):
         }
 
     def finish(self):
-        return 0  # totals are refreshed batch by batch
+        # totals are refreshed batch by batch; the metrics once, for the whole import
+        account_figures_changed(account_ids=self.affected_accounts)
+        return 0
 
     def export_rows(self, queryset):
         lines = OrderLine.objects.filter(order__in=queryset.values("pk")).select_related(

@@ -1,0 +1,16 @@
+"""Locks for read-modify-write in the insights app."""
+
+from django.db import connection
+
+#: The advisory lock key of the metrics writers (any constant; "kc" and 1).
+METRICS_LOCK = 0x6B63_0001
+
+
+def metrics_lock() -> None:
+    """Serialise the metric writers (full recompute, incremental refresh) until the end of the
+    transaction: each reads its figures after taking the lock, so a writer that read older
+    figures can never write last. PostgreSQL: a transaction advisory lock. SQLite needs none:
+    KeyCare opens its transactions IMMEDIATE, so one writer runs at a time already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [METRICS_LOCK])
