@@ -33,6 +33,7 @@ __all__ = [
     "detect_format",
     "neutralise",
     "normalise_header",
+    "xlsx_value",
 ]
 
 #: How much of a CSV file decides its encoding.
@@ -546,7 +547,8 @@ class _Utf8Sink:
         return self.raw.write(text.encode("utf-8"))
 
 
-def _xlsx_value(value: Any) -> Any:
+def xlsx_value(value: Any) -> Any:
+    """A value as an XLSX cell holds it: numbers stay numbers, text is neutralised."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -645,7 +647,7 @@ class TabularWriter:
                 [v if type(v) is str and not v.startswith(triggers) else _csv_value(v) for v in row]
             )
         else:
-            self._sheet.append([_xlsx_value(v) for v in row])
+            self._sheet.append([xlsx_value(v) for v in row])
 
     def close(self) -> None:
         if self._closed:

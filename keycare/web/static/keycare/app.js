@@ -33,6 +33,20 @@
         series: [{ name: d.name, type: "line", data: d.values, smooth: true, connectNulls: true, itemStyle: { color: "#2fb344" } }]
       };
     },
+    trend: function (d) {
+      // several lines over periods: shares in % on the left axis, series with axis 1 (HHI) on the right
+      var colours = ["#d63939", "#f76707", "#206bc4", "#667382"];
+      return {
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 40, right: 56, top: 36, bottom: 40 },
+        xAxis: { type: "category", data: d.labels },
+        yAxis: [{ type: "value", min: 0, max: 100 }, { type: "value", min: 0, max: 10000, splitLine: { show: false } }],
+        series: d.series.map(function (s, i) {
+          return { name: s.name, type: "line", data: s.values, yAxisIndex: s.axis || 0, connectNulls: true, itemStyle: { color: colours[i % colours.length] } };
+        })
+      };
+    },
     scatter: function (d) {
       // volume vs profit: revenue on x, contribution on y; flagged points in red
       return {
@@ -98,6 +112,15 @@
       if (!build || !d) { return; }
       var chart = echarts.getInstanceByDom(el) || echarts.init(el);
       chart.setOption(build(d));
+      if (d.links) {
+        // drill-down: d.links holds a URL per data item (one list per series for several)
+        chart.off("click");
+        chart.on("click", function (p) {
+          var links = Array.isArray(d.links[0]) ? d.links[p.seriesIndex] : d.links;
+          var url = links && links[p.dataIndex];
+          if (url) { window.location.href = url; }
+        });
+      }
       el.dataset.rendered = "true";
       window.addEventListener("resize", function () { chart.resize(); });
     });
