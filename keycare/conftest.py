@@ -27,6 +27,25 @@ def _private_media_root(tmp_path_factory):
     settings.KEYCARE_PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
 
 
+@pytest.fixture(autouse=True)
+def _insights_defaults(request):
+    """The rows migration 0004 seeds (the first scorecard, the qualitative criteria, the
+    service strategies, the settings) are what a real installation has; a transactional
+    test (the browser tests) empties the database when it ends, so every test that uses the
+    database gets whichever of them are missing put back first."""
+    marker = request.node.get_closest_marker("django_db")
+    fixtures = set(request.fixturenames)
+    if marker is None and not fixtures & {"db", "transactional_db"}:
+        return
+    transactional = "transactional_db" in fixtures or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from keycare.insights.defaults import insights_defaults_ensure
+
+    insights_defaults_ensure()
+
+
 @pytest.fixture
 def private_root(settings, tmp_path):
     """A private media root of the test's own, to count the files an upload leaves."""

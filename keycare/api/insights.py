@@ -2,7 +2,8 @@
 may see orders; key account managers for their own accounts)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,10 +11,16 @@ from rest_framework.views import APIView
 from keycare.core.scoping import user_can_any
 from keycare.insights.models import AccountMetric
 
+#: The region and industry filters (exact values; at the group level, the group's own).
+ACCOUNT_FILTERS = [
+    OpenApiParameter("province", str, description="only accounts in this region (province; exact, at most 30 characters)"),
+    OpenApiParameter("industry", str, description="only accounts of this industry (exact, at most 60 characters)"),
+]  # fmt: skip
 PERIOD = [
     OpenApiParameter("period_from", OpenApiTypes.DATE, description="first day (default: a year ago)"),
     OpenApiParameter("period_to", OpenApiTypes.DATE, description="last day (default: today)"),
     OpenApiParameter("level", str, enum=["account", "group"], description="accounts, or groups with their branches"),
+    *ACCOUNT_FILTERS,
 ]  # fmt: skip
 
 
@@ -65,15 +72,55 @@ class PyramidApi(APIView):
         return Response(pyramid_analysis(actor=request.user, filters=request.query_params))
 
 
+_FIGURES = {
+    "accounts": serializers.IntegerField(),
+    "top_1_share": serializers.FloatField(allow_null=True, help_text="% of the revenue"),
+    "top_5_share": serializers.FloatField(allow_null=True),
+    "top_10_share": serializers.FloatField(allow_null=True),
+    "hhi": serializers.FloatField(
+        allow_null=True, help_text="on shares in %: 10,000 = one account"
+    ),
+    "gini": serializers.FloatField(allow_null=True),
+}
+_ALERT_FIGURE = serializers.ChoiceField(choices=["top_1_share", "top_5_share", "hhi"])
+CONCENTRATION = inline_serializer("Concentration", {
+    "period": inline_serializer("ConcentrationPeriod", {"from": serializers.DateField(),
+                                                        "to": serializers.DateField()}),
+    "level": serializers.ChoiceField(choices=["account", "group"]),
+    **_FIGURES,
+    "thresholds": inline_serializer("ConcentrationThresholds", {
+        "top_1_share": serializers.FloatField(), "top_5_share": serializers.FloatField(),
+        "hhi": serializers.FloatField()}, help_text="the alert thresholds of the settings"),
+    "alerts": inline_serializer("ConcentrationAlert", {
+        "figure": _ALERT_FIGURE, "value": serializers.FloatField(),
+        "threshold": serializers.FloatField(), "message": serializers.CharField(),
+    }, many=True, help_text="one per figure above its threshold (strictly above)"),
+    "trend": inline_serializer("ConcentrationTrend", {
+        "label": serializers.CharField(), "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "selected": serializers.BooleanField(help_text="the period asked for"),
+        **_FIGURES,
+        "exceeded": serializers.ListField(
+            child=serializers.CharField(), help_text="the figures above their threshold"
+        ),
+    }, many=True, help_text="the last five calendar years up to the period's, then the period"),
+})  # fmt: skip
+
+
 class ConcentrationApi(APIView):
     """Revenue concentration: top-1/5/10 shares, HHI (shares in %) and Gini; by default over
-    groups with their branches."""
+    groups with their branches. `alerts` lists each figure above its threshold in the
+    insights settings; `trend` gives the same figures for each of the last five calendar
+    years up to the year the period ends in, and for the period itself (`selected`)."""
 
-    @extend_schema(parameters=PERIOD, responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=PERIOD, responses=CONCENTRATION)
     def get(self, request):
-        from keycare.insights.selectors import concentration_analysis
+        from keycare.insights.metrics import metrics_ensure
+        from keycare.insights.selectors import concentration_analysis, concentration_periods
 
         _require_insights(request)
+        for start, end in concentration_periods(request.query_params)[1:]:
+            metrics_ensure(start=start, end=end)  # the trend's calendar years
         return Response(concentration_analysis(actor=request.user, filters=request.query_params))
 
 
@@ -81,9 +128,10 @@ class NeglectedApi(APIView):
     """Active accounts of any tier with no order, ticket or field visit for `days` (90)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("days", int, description="days without contact (90)")],
+        parameters=[OpenApiParameter("days", int, description="days without contact (90)"),
+                    *ACCOUNT_FILTERS],
         responses=OpenApiTypes.OBJECT,
-    )
+    )  # fmt: skip
     def get(self, request):
         from keycare.insights.selectors import neglected_accounts
 

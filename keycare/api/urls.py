@@ -2,6 +2,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from .account_types import (
+    AccountTypeApi,
+    AccountTypeAssessApi,
+    AccountTypesApi,
+    AssessmentConfirmApi,
+    ServiceStrategiesApi,
+    ServiceStrategyApi,
+)
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
 from .insights import (
     ClvApi,
@@ -11,6 +19,7 @@ from .insights import (
     PyramidApi,
     VolumeProfitApi,
 )
+from .insights_settings import InsightsSettingsApi
 from .scorecard import (
     AccountScoreApi,
     BigOrderApi,
@@ -37,6 +46,7 @@ from .service import (
     TicketViewSet,
     VisitViewSet,
 )
+from .tiers import TierChangeListApi, TierOverrideApi, TiersApplyApi
 from .users import MeApi, TokenObtainApi
 
 app_name = "api"
@@ -70,6 +80,14 @@ urlpatterns = [
     path("insights/neglected/", NeglectedApi.as_view(), name="insights_neglected"),
     path("insights/clv/", ClvApi.as_view(), name="insights_clv"),
     path("insights/volume-profit/", VolumeProfitApi.as_view(), name="insights_volume_profit"),
+    path("insights/settings/", InsightsSettingsApi.as_view(), name="insights_settings"),
+    path("insights/tier-changes/", TierChangeListApi.as_view(), name="insights_tier_changes"),
+    path("insights/tiers/apply/", TiersApplyApi.as_view(), name="insights_tiers_apply"),
+    path(
+        "accounts/<int:pk>/tier-override/",
+        TierOverrideApi.as_view(),
+        name="account_tier_override",
+    ),
     path("insights/scorecard/", ScorecardRankingApi.as_view(), name="insights_scorecard"),
     path("insights/scorecard/<int:pk>/", AccountScoreApi.as_view(), name="insights_account_score"),
     path(
@@ -100,6 +118,28 @@ urlpatterns = [
         "insights/qualitative-criteria/",
         QualitativeCriteriaApi.as_view(),
         name="insights_qualitative_criteria",
+    ),
+    path("insights/types/", AccountTypesApi.as_view(), name="insights_types"),
+    path("insights/types/<int:pk>/", AccountTypeApi.as_view(), name="insights_type_detail"),
+    path(
+        "insights/types/<int:pk>/assess/",
+        AccountTypeAssessApi.as_view(),
+        name="insights_type_assess",
+    ),
+    path(
+        "insights/types/assessments/<int:pk>/confirm/",
+        AssessmentConfirmApi.as_view(),
+        name="insights_assessment_confirm",
+    ),
+    path(
+        "insights/service-strategies/",
+        ServiceStrategiesApi.as_view(),
+        name="insights_service_strategies",
+    ),
+    path(
+        "insights/service-strategies/<str:account_type>/",
+        ServiceStrategyApi.as_view(),
+        name="insights_service_strategy",
     ),
     path("", include(router.urls)),
 ]

@@ -37,9 +37,7 @@ def apply_changes(*, instance: models.Model, data: dict[str, Any], allowed: set[
     return changed
 
 
-def check_version(
-    *, instance: models.Model, expected: int | None, field: str = "version"
-) -> None:
+def check_version(*, instance: models.Model, expected: int | None, field: str = "version") -> None:
     """Optimistic concurrency: an edit based on a stale version (the instance's `field`) is
     rejected."""
     current = getattr(instance, field)

@@ -5,13 +5,16 @@ from django.db.models import Q
 
 from keycare.accounts.models import Account, Order
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
+from keycare.users.choices import Role
 
 from .models import (
     AccountMetric,
     AccountScore,
+    AccountTypeAssessment,
     KeyAccount,
     KeyAccountChange,
     QualitativeScore,
+    ServiceStrategy,
     TierChange,
 )
 
@@ -30,13 +33,9 @@ def account_metric_scope(user, action: str) -> Q | bool:
 
 @scope_rule(TierChange)
 def tier_change_scope(user, action: str) -> Q | bool:
-    """The history of an account's tier follows the account; written by the tier services."""
-    if action != "view":
-        return False
-    verdict = scope_filter(Account, user, "view")
-    if isinstance(verdict, bool):
-        return verdict
-    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+    """The history of an account's tier is seen where the metrics are (its reasons carry
+    profit figures); written by the tier services."""
+    return account_metric_scope(user, action)
 
 
 @scope_rule(AccountScore)
@@ -81,9 +80,36 @@ def key_account_change_scope(user, action: str) -> Q | bool:
     return _staff_follow_account(user, action)
 
 
+@scope_rule(AccountTypeAssessment)
+def account_type_assessment_scope(user, action: str) -> Q | bool:
+    """view: where the metrics are seen (the signals are commercial figures: discounts,
+    cost to serve); add/change: who may change the account (its key account manager,
+    administrators), through account_type_assess / account_type_confirm; never deleted
+    (the record of why an account has its type)."""
+    if action == "view":
+        return account_metric_scope(user, action)
+    if action == "delete":
+        return False
+    verdict = scope_filter(Account, user, "change")
+    if isinstance(verdict, bool):
+        return verdict
+    return Q(account__in=Account.objects.filter(verdict).values("pk"))
+
+
+@scope_rule(ServiceStrategy)
+def service_strategy_scope(user, action: str) -> Q | bool:
+    """view: everyone who sees the insights (who may see orders); change: administrators
+    (service_strategy_update); one per type, seeded, so never added or deleted."""
+    if action == "view":
+        return scope_filter(Order, user, "view") is not False
+    return action == "change" and user.has_role(Role.ADMINISTRATOR)
+
+
 register_model_perms(AccountMetric)
 register_model_perms(AccountScore)
 register_model_perms(QualitativeScore)
 register_model_perms(KeyAccount)
 register_model_perms(KeyAccountChange)
 register_model_perms(TierChange)
+register_model_perms(AccountTypeAssessment)
+register_model_perms(ServiceStrategy)

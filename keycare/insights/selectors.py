@@ -16,6 +16,7 @@ from keycare.users.models import User
 from . import calculations as calc
 from .metrics import trailing_twelve_months
 from .models import AccountMetric, MetricScope
+from .settings import insights_settings_get
 
 MEASURES = ("revenue", "gross_profit")
 LEVELS = ("account", "group")
@@ -51,16 +52,18 @@ def _percent_pair(
 
 
 def _cutoffs(filters: Mapping[str, Any] | None) -> tuple[float, float]:
+    settings = insights_settings_get()  # the administrators' defaults
     return _percent_pair(
-        filters, ("cutoff_a", "cutoff_b"), calc.DEFAULT_CUTOFFS,
+        filters, ("cutoff_a", "cutoff_b"), (float(settings.cutoff_a), float(settings.cutoff_b)),
         not_numbers=_("Cut-offs are percentages."),
         out_of_order=_("Cut-offs must satisfy 0 < A ≤ B ≤ 100 (e.g. 80 and 95)."),
     )  # fmt: skip
 
 
 def _splits(filters: Mapping[str, Any] | None) -> tuple[float, float]:
+    settings = insights_settings_get()  # the administrators' defaults
     return _percent_pair(
-        filters, ("platinum", "gold"), calc.DEFAULT_PYRAMID,
+        filters, ("platinum", "gold"), (float(settings.platinum), float(settings.gold)),
         not_numbers=_("The splits are percentages."),
         out_of_order=_("The splits must satisfy 0 < platinum ≤ gold ≤ 100 (e.g. 10 and 30)."),
     )  # fmt: skip
@@ -93,12 +96,12 @@ def insights_account_filters(filters: Mapping[str, Any] | None) -> dict[str, str
 
 def insights_filter_choices(*, actor: User) -> dict[str, list[str]]:
     """The regions and industries of the accounts the actor sees, for the filter selects
-    (one query each)."""
+    (one query each; sorted here, the same on every database collation)."""
     from keycare.accounts.models import Account
 
     visible = restrict(Account.objects.all(), actor, "view")
     return {
-        key: list(visible.exclude(**{key: ""}).order_by(key).values_list(key, flat=True).distinct())
+        key: sorted(visible.exclude(**{key: ""}).order_by().values_list(key, flat=True).distinct())
         for key in ACCOUNT_FILTERS
     }
 
@@ -235,17 +238,32 @@ def pyramid_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -
     }
 
 
-def concentration_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
-    """Revenue concentration (将自身身家安全系于一仞间): top-1, top-5 and top-10 shares, the
-    Herfindahl–Hirschman index on shares in percent and the Gini coefficient."""
+#: How many calendar years the concentration trend shows, up to the period's last year.
+TREND_YEARS = 5
+#: The concentration figures with an alert threshold, and the setting that holds it.
+ALERT_THRESHOLDS = {"top_1_share": "alert_top_1", "top_5_share": "alert_top_5", "hhi": "alert_hhi"}
+
+
+def _trend_years(end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    return [(dt.date(year, 1, 1), dt.date(year, 12, 31))
+            for year in range(end.year - TREND_YEARS + 1, end.year + 1)]  # fmt: skip
+
+
+def concentration_periods(filters: Mapping[str, Any] | None) -> list[tuple[dt.date, dt.date]]:
+    """The periods the concentration analysis reads: the one asked for, then the last
+    TREND_YEARS calendar years up to the year it ends in, each once (the entry points
+    compute each through metrics_ensure first)."""
     start, end = insights_period(filters)
-    level = (filters or {}).get("level") or "group"
+    return [(start, end), *[p for p in _trend_years(end) if p != (start, end)]]
+
+
+def _concentration_figures(
+    *, actor: User, start: dt.date, end: dt.date, level: str, filters: Mapping[str, Any] | None
+) -> dict:
+    """One period's figures: one query on the stored metrics."""
     metrics = metric_list(actor=actor, start=start, end=end, level=level, filters=filters)
     values = [float(v) for v in metrics.values_list("revenue", flat=True)]
-
     return {
-        "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "level": level,
         "accounts": len(values),
         "top_1_share": rounded(calc.top_n_share(values, 1)),
         "top_5_share": rounded(calc.top_n_share(values, 5)),
@@ -255,13 +273,90 @@ def concentration_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
     }
 
 
-NEGLECT_DAYS = 90
+def _thresholds(settings) -> dict[str, float]:
+    return {figure: float(getattr(settings, field)) for figure, field in ALERT_THRESHOLDS.items()}
+
+
+def _exceeded(figures: dict, thresholds: dict[str, float]) -> list[str]:
+    """The figures above their alert threshold (strictly: at the threshold is no alert)."""
+    return [f for f, limit in thresholds.items() if figures[f] is not None and figures[f] > limit]
+
+
+def _alert_message(figure: str, value: float, threshold: float) -> str:
+    messages = {
+        "top_1_share": _("The largest account brings %(value)s%% of the revenue, more than "
+                         "the alert threshold of %(threshold)s%%."),
+        "top_5_share": _("The five largest accounts bring %(value)s%% of the revenue, more "
+                         "than the alert threshold of %(threshold)s%%."),
+        "hhi": _("The Herfindahl–Hirschman index is %(value)s, above the alert threshold of "
+                 "%(threshold)s."),
+    }  # fmt: skip
+    return messages[figure] % {"value": f"{value:g}", "threshold": f"{threshold:g}"}
+
+
+def concentration_analysis(
+    *, actor: User, filters: Mapping[str, Any] | None = None, trend: bool = True
+) -> dict:
+    """Revenue concentration (将自身身家安全系于一仞间): top-1, top-5 and top-10 shares, the
+    Herfindahl–Hirschman index on shares in percent and the Gini coefficient; `alerts`, one
+    per figure above its threshold in the settings (figure, value, threshold, message); and
+    (unless `trend` is False) the `trend`: the same figures for each of the last five
+    calendar years and the period asked for (`selected`), each with the figures it exceeds.
+    One query per period on the stored metrics (see concentration_periods)."""
+    start, end = insights_period(filters)
+    level = (filters or {}).get("level") or "group"
+    figures = _concentration_figures(actor=actor, start=start, end=end, level=level,
+                                     filters=filters)  # fmt: skip
+    thresholds = _thresholds(insights_settings_get())
+    alerts = [
+        {"figure": f, "value": figures[f], "threshold": thresholds[f],
+         "message": _alert_message(f, figures[f], thresholds[f])}
+        for f in _exceeded(figures, thresholds)
+    ]  # fmt: skip
+    rows = []
+    for p_start, p_end in _trend_years(end) if trend else []:
+        selected = (p_start, p_end) == (start, end)  # read once when it is one of the years
+        year = figures if selected else _concentration_figures(
+            actor=actor, start=p_start, end=p_end, level=level, filters=filters)  # fmt: skip
+        rows.append({"label": str(p_start.year), "from": p_start.isoformat(),
+                     "to": p_end.isoformat(), "selected": selected, **year,
+                     "exceeded": _exceeded(year, thresholds)})  # fmt: skip
+    if trend and not any(r["selected"] for r in rows):
+        rows.append({"label": f"{start.isoformat()} – {end.isoformat()}",
+                     "from": start.isoformat(), "to": end.isoformat(), "selected": True,
+                     **figures, "exceeded": _exceeded(figures, thresholds)})  # fmt: skip
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "level": level,
+        **figures,
+        "thresholds": thresholds,
+        "alerts": alerts,
+        "trend": rows,
+    }
+
+
+def insights_alerts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """The alerts of the risk views in short, for a page header: the concentration alerts
+    (groups, for the period and region/industry asked for) and how many active accounts
+    nobody has served for the settings' days."""
+    keys = ("period_from", "period_to", "province", "industry")
+    narrowed = {k: (filters or {}).get(k) for k in keys if (filters or {}).get(k)}
+    concentration = concentration_analysis(actor=actor, filters=narrowed, trend=False)
+    neglected = neglected_accounts(
+        actor=actor, filters={k: v for k, v in narrowed.items() if k in ACCOUNT_FILTERS}
+    )
+    return {
+        "concentration": concentration["alerts"],
+        "neglected": len(neglected["accounts"]),
+        "neglect_days": neglected["days"],
+    }
 
 
 def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
     """Accounts of *any* tier (误区2 抓大放小: small ones too) that nobody has served for
-    `days` (default 90): no order, ticket or field visit since. Active accounts only; one
-    query with correlated subqueries, evaluated for the visible accounts."""
+    `days` (default: the settings' neglect_days): no order, ticket or field visit since.
+    Active accounts only; one query with correlated subqueries, evaluated for the visible
+    accounts."""
     from django.db.models import OuterRef, Q, Subquery
     from django.utils import timezone
 
@@ -269,7 +364,7 @@ def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None)
     from keycare.accounts.models import Account, Order
     from keycare.service.models import FieldVisit, Ticket
 
-    raw = (filters or {}).get("days") or NEGLECT_DAYS
+    raw = (filters or {}).get("days") or insights_settings_get().neglect_days
     try:
         days = int(raw)
     except (TypeError, ValueError):
@@ -316,7 +411,41 @@ def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None)
     by_tier: dict[str, int] = {}
     for r in rows:
         by_tier[r["tier"] or ""] = by_tier.get(r["tier"] or "", 0) + 1
-    return {"days": days, "accounts": rows, "by_tier": by_tier}
+    return {"days": days, "accounts": rows, "by_tier": by_tier,
+            "below_floor": small_accounts_below_floor(actor=actor, since=since, filters=account)}  # fmt: skip
+
+
+SMALL_TIERS = ("iron", "lead", "")
+
+
+def small_accounts_below_floor(*, actor: User, since, filters: Mapping[str, str]) -> list[dict]:
+    """Small accounts (iron, lead or no tier) whose service fell below the floor since
+    `since`: tickets opened since then that breached their SLA target (first response or
+    resolution) — even the floor policy every account is owed. One grouped query."""
+    from django.db.models import Count, Q
+
+    from keycare.service.choices import SlaState
+    from keycare.service.models import Ticket
+
+    breached = Q(response_sla=SlaState.BREACHED) | Q(resolution_sla=SlaState.BREACHED)
+    tickets = restrict(
+        Ticket.objects.filter(
+            opened_at__gte=since, account__tier__in=SMALL_TIERS, account__status="active",
+            **{f"account__{k}": v for k, v in filters.items()},
+        ), actor, "view",
+    )  # fmt: skip
+    rows = (
+        tickets.values("account_id", "account__name", "account__tier")
+        .annotate(tickets=Count("id"), breached=Count("id", filter=breached))
+        .filter(breached__gt=0)
+        .order_by("-breached", "account__name")
+    )
+    return [
+        {"account": r["account_id"], "name": r["account__name"], "tier": r["account__tier"],
+         "tickets": r["tickets"], "breached": r["breached"],
+         "met": round(100 * (r["tickets"] - r["breached"]) / r["tickets"], 1)}
+        for r in rows
+    ]  # fmt: skip
 
 
 def volume_profit(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:

@@ -1,16 +1,19 @@
 from django.urls import path
 
 from .views import (
+    account_types,
     accounts,
     auth,
     dashboard,
     dataio,
     insights,
+    insights_settings,
     ratings,
     scorecard,
     service,
     surveys,
     teams,
+    tiers,
 )
 
 app_name = "web"
@@ -25,6 +28,11 @@ urlpatterns = [
     path("accounts/new/", accounts.AccountFormView.as_view(), name="account_create"),
     path("accounts/<int:pk>/", accounts.AccountDetailView.as_view(), name="account_detail"),
     path("accounts/<int:pk>/edit/", accounts.AccountFormView.as_view(), name="account_edit"),
+    path(
+        "accounts/<int:pk>/tier-override/",
+        tiers.AccountTierOverrideView.as_view(),
+        name="account_tier_override",
+    ),
     path(
         "accounts/<int:pk>/nps/send/",
         surveys.AccountNpsSendView.as_view(),
@@ -79,6 +87,13 @@ urlpatterns = [
         name="insights_concentration",
     ),
     path("insights/clv/", insights.ClvView.as_view(), name="insights_clv"),
+    path("insights/tiers/", tiers.TierChangeListView.as_view(), name="insights_tiers"),
+    path("insights/tiers/apply/", tiers.TiersApplyView.as_view(), name="insights_tiers_apply"),
+    path(
+        "insights/settings/",
+        insights_settings.InsightsSettingsView.as_view(),
+        name="insights_settings",
+    ),
     path("insights/scorecard/", scorecard.ScorecardView.as_view(), name="insights_scorecard"),
     path(
         "insights/scorecard/versions/",
@@ -115,6 +130,17 @@ urlpatterns = [
         "insights/key-accounts/<int:pk>/",
         scorecard.KeyAccountActionView.as_view(),
         name="insights_key_account_action",
+    ),
+    path("insights/types/", account_types.AccountTypesView.as_view(), name="insights_types"),
+    path(
+        "insights/types/<int:pk>/",
+        account_types.AccountTypeAssessView.as_view(),
+        name="insights_type_assess",
+    ),
+    path(
+        "insights/strategies/",
+        account_types.ServiceStrategiesView.as_view(),
+        name="insights_service_strategies",
     ),
     path("rate/<str:token>/", ratings.RateView.as_view(), name="rate"),
     path("nps/<str:token>/", surveys.NpsAnswerView.as_view(), name="nps"),

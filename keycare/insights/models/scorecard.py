@@ -132,7 +132,11 @@ class Scorecard(models.Model):
     def clean(self) -> None:
         if self.grade_a is not None and self.grade_b is not None and self.grade_b > self.grade_a:
             raise ValidationError(
-                {"grade_b": _("Grade B must start at or below grade A (e.g. A from 70, B from 40).")}
+                {
+                    "grade_b": _(
+                        "Grade B must start at or below grade A (e.g. A from 70, B from 40)."
+                    )
+                }
             )
 
 

@@ -51,14 +51,20 @@ class InsightsSettings(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.cutoff_a is not None and self.cutoff_b is not None and not (
-            0 < self.cutoff_a <= self.cutoff_b <= 100
+        if (
+            self.cutoff_a is not None
+            and self.cutoff_b is not None
+            and not (0 < self.cutoff_a <= self.cutoff_b <= 100)
         ):
             errors["cutoff_b"] = _("Cut-offs must satisfy 0 < A ≤ B ≤ 100 (e.g. 80 and 95).")
-        if self.platinum is not None and self.gold is not None and not (
-            0 < self.platinum <= self.gold <= 100
+        if (
+            self.platinum is not None
+            and self.gold is not None
+            and not (0 < self.platinum <= self.gold <= 100)
         ):
-            errors["gold"] = _("The splits must satisfy 0 < platinum ≤ gold ≤ 100 (e.g. 10 and 30).")
+            errors["gold"] = _(
+                "The splits must satisfy 0 < platinum ≤ gold ≤ 100 (e.g. 10 and 30)."
+            )
         if errors:
             raise ValidationError(errors)
 

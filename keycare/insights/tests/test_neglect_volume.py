@@ -75,3 +75,25 @@ def test_for_those_who_see_orders_only(engineer, portal_user, client):
             assert _api(user).get(url).status_code == 403
         client.force_login(user)
         assert client.get(reverse("web:insights_neglected")).status_code == 404
+
+
+def test_small_accounts_served_below_the_floor(executive, kam, client):
+    small = AccountFactory(name="小客户", tier="iron", owner=kam)
+    big = AccountFactory(name="大客户", tier="platinum")
+    untiered = AccountFactory(name="新客户", tier="")
+    for account, states in ((small, ["breached", "met", "met", "met"]), (big, ["breached"]),
+                            (untiered, ["met"])):  # fmt: skip
+        for state in states:
+            ticket = TicketFactory(account=account)
+            Ticket.objects.filter(pk=ticket.pk).update(resolution_sla=state)
+    old = TicketFactory(account=untiered)  # breached long ago: outside the window
+    Ticket.objects.filter(pk=old.pk).update(
+        resolution_sla="breached", opened_at=timezone.now() - dt.timedelta(days=200)
+    )
+    figures = _api(executive).get("/api/v1/insights/neglected/").json()
+    assert figures["below_floor"] == [{"account": small.pk, "name": "小客户", "tier": "iron",
+                                       "tickets": 4, "breached": 1, "met": 75.0}]  # fmt: skip
+    client.force_login(kam)
+    page = client.get(reverse("web:insights_neglected"))
+    assert [a["name"] for a in page.context["figures"]["below_floor"]] == ["小客户"]
+    assert 'data-testid="below-floor"' in page.content.decode()

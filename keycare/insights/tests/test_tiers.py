@@ -83,7 +83,9 @@ def test_tiers_from_the_scorecard_grade(book, admin_user):
     scorecard_update(actor=admin_user, scorecard=draft, data={"grade_a": 60, "grade_b": 30},
                      criteria=[{"key": "revenue", "weight": 100, "normalisation": "minmax"}])  # fmt: skip
     scorecard_publish(actor=admin_user, scorecard=draft)
-    InsightsSettings.objects.filter(pk=InsightsSettings.current().pk).update(tier_source="scorecard")
+    InsightsSettings.objects.filter(pk=InsightsSettings.current().pk).update(
+        tier_source="scorecard"
+    )
     counts = tiers_apply(actor=admin_user, start=START, end=END)
     # revenue 90k → 100, 50k → 52.9, 40k → 41.2, 30k → 29.4, 20k → 17.6, 5k → 0
     tiers = dict(Account.objects.values_list("name", "tier"))

@@ -21,6 +21,7 @@ from keycare.accounts.tests.factories import (
     ProductFactory,
 )
 from keycare.dataio.kinds import KINDS
+from keycare.insights.models import AccountTypeAssessment
 from keycare.service import visits
 from keycare.service.attachments import attachment_add
 from keycare.service.models import (
@@ -49,6 +50,8 @@ RESOURCES = {
     "service-team": "team", "survey": "survey", "team": "team", "import": None,
     "insights-account-score": "account", "insights-judgements": "account",
     "insights-key-account": "account", "insights-scorecard": None,
+    "account-tier-override": "account",
+    "insights-type": "account", "insights-assessment": "assessment",
 }  # fmt: skip
 SKIP = {"web:logout", "set_language", "api:mail_in", "api:token_obtain"}  # no data, or POST-only
 
@@ -115,11 +118,15 @@ def neighbour(admin_user, engineer, portal_user):
         sent_at=timezone.now(), expires_at=timezone.now() + dt.timedelta(days=30),
     )  # fmt: skip
     team = service_team_create(actor=None, name="邻居服务队", provinces=["neighbour-secret省"])
+    assessment = AccountTypeAssessment.objects.create(
+        account=other, suggested_type="intrinsic", confirmed_type="intrinsic",
+        reason="neighbour-secret: 只看价格",
+    )  # fmt: skip
     return {
         "account": other.pk, "contact": contact.pk, "product": product.pk, "equipment": unit.pk,
         "order": order.pk, "ticket": ticket.pk, "attachment": attachment.pk, "visit": visit.pk,
         "contract": contract.pk, "plan": plan.pk, "survey": survey.pk, "team": team.pk,
-        "fallback": other.pk,
+        "assessment": assessment.pk, "fallback": other.pk,
     }  # fmt: skip
 
 
@@ -129,6 +136,7 @@ def _snapshot(ids):
         Ticket.objects.count(), TicketComment.objects.count(), TicketEvent.objects.count(),
         TicketAttachment.objects.count(), NpsSurvey.objects.count(), FieldVisit.objects.count(),
         ticket.version, ticket.status, ticket.assignee_id,
+        list(AccountTypeAssessment.objects.values_list("pk", "confirmed_type", "reason")),
     )  # fmt: skip
 
 
@@ -178,4 +186,6 @@ def test_a_customer_reaches_nothing_of_another_account(client, portal_user, neig
     assert f"/service/attachments/{neighbour['attachment']}/" in checked
     assert f"/api/v1/tickets/{neighbour['ticket']}/comments/" in checked
     assert f"/api/v1/surveys/{neighbour['survey']}/" in checked
+    assert f"/insights/types/{neighbour['account']}/" in checked
+    assert f"/api/v1/insights/types/assessments/{neighbour['assessment']}/confirm/" in checked
     assert len(checked) > 60

@@ -284,3 +284,25 @@ def test_the_360_page_shows_the_value_section(client, kam, engineer, executive):
     html = client.get(f"/accounts/{accounts[0].pk}/").content.decode()
     assert "Value figures are shown to those who may see orders." in html
     assert 'data-testid="value-score"' not in html
+
+
+def test_without_a_scorecard_in_use_the_pages_say_so(client, admin_user):
+    (account,) = _book(1)
+    Scorecard.objects.all().delete()
+    client.force_login(admin_user)
+    for url in ("/insights/scorecard/", "/insights/single-metric/", "/insights/big-orders/",
+                "/insights/key-accounts/", f"/insights/scorecard/{account.pk}/",
+                "/insights/scorecard/?export=xlsx"):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "No value scorecard is active." in response.content.decode(), url
+    assert _api(admin_user).get("/api/v1/insights/scorecard/").status_code == 400
+
+
+def test_a_prospect_has_no_score(client, admin_user):
+    _book(2)
+    account = AccountFactory(name="潜在客户", status="prospect")
+    client.force_login(admin_user)
+    page = client.get(f"/insights/scorecard/{account.pk}/")
+    assert page.status_code == 200 and 'data-testid="no-score"' in page.content.decode()
+    assert _api(admin_user).get(f"/api/v1/insights/scorecard/{account.pk}/").status_code == 404

@@ -113,6 +113,9 @@ class AccountDetailView(PageView):
         orders = None
         if revenue is not None:
             orders = selectors.account_recent_orders(actor=actor, account=account)
+        from keycare.insights.account_type_selectors import account_type_get
+        from keycare.insights.scorecard_selectors import account_value_summary
+        from keycare.insights.tier_selectors import account_tier_summary
         from keycare.service.selectors import (
             account_service_summary,
             equipment_service_history,
@@ -132,6 +135,9 @@ class AccountDetailView(PageView):
             "open_tickets": list(open_tickets[:5]),
             "service": account_service_summary(actor=actor, account=account),
             "can_send_nps": nps_survey_may_send(actor=actor, account=account),
+            "tier_summary": account_tier_summary(actor=actor, account=account),
+            "value": account_value_summary(actor=actor, account=account),
+            "account_type_info": account_type_get(actor=actor, account=account),
             "ancestors": selectors.account_ancestors(actor=actor, account=account),
             "subtree": subtree,
             "contacts": contacts,

@@ -26,6 +26,7 @@ from keycare.insights.scorecard_selectors import (
     scorecard_ranking,
     single_metric_analysis,
 )
+from keycare.insights.selectors import insights_period
 from keycare.users.choices import Role
 
 from ..exports import Sheet
@@ -64,15 +65,29 @@ def _explanation_sheet(rows: list[dict]) -> list:
     return [[p["label"], p["weight"], p["value"], p["points"], p["weighted"]] for p in rows]
 
 
-class ScorecardView(_AnalysisView):
+class _ScorecardAnalysis(_AnalysisView):
+    """An analysis of the scorecard; without a version in use (all removed in the admin)
+    the page says so instead of failing."""
+
+    def get_context(self, **kwargs) -> dict:
+        try:
+            return self.scorecard_context(super().get_context(**kwargs))
+        except ApplicationError as error:
+            return {"figures": None, "unavailable": error.message, "errors": {},
+                    "query": self.request.GET}  # fmt: skip
+
+    def scorecard_context(self, context: dict) -> dict:
+        return context
+
+
+class ScorecardView(_ScorecardAnalysis):
     """The ranking; `?grade=A` narrows it to one grade (a bar of the chart does the same)."""
 
     template_name = "web/insights/scorecard.html"
     analysis = staticmethod(scorecard_ranking)
     export_name = "scorecard"
 
-    def get_context(self, **kwargs) -> dict:
-        context = super().get_context(**kwargs)
+    def scorecard_context(self, context: dict) -> dict:
         figures = context["figures"]
         links = {g: _query_with(self.request, grade=g) for g in GRADES}
         context.update(
@@ -107,12 +122,11 @@ class ScorecardView(_AnalysisView):
         ]  # fmt: skip
 
 
-class _ComparisonView(_AnalysisView):
+class _ComparisonView(_ScorecardAnalysis):
     template_name = "web/insights/single_metric.html"
     big_orders = False
 
-    def get_context(self, **kwargs) -> dict:
-        context = super().get_context(**kwargs)
+    def scorecard_context(self, context: dict) -> dict:
         figures = context["figures"]
         context.update(
             table_rows=TABLE_ROWS,
@@ -161,7 +175,7 @@ class BigOrderView(_ComparisonView):
     big_orders = True
 
 
-class KeyAccountsView(_AnalysisView):
+class KeyAccountsView(_ScorecardAnalysis):
     """The key accounts (大客户) with their current score, the scorecard's proposals to
     confirm, and the record of decisions."""
 
@@ -169,8 +183,7 @@ class KeyAccountsView(_AnalysisView):
     analysis = staticmethod(key_account_overview)
     export_name = "key-accounts"
 
-    def get_context(self, **kwargs) -> dict:
-        context = super().get_context(**kwargs)
+    def scorecard_context(self, context: dict) -> dict:
         context["may_designate"] = _may_designate(self.request.user)
         context["reason_form"] = ReasonForm()
         return context
@@ -237,24 +250,37 @@ class AccountScoreView(PageView):
 
     template_name = "web/insights/account_score.html"
 
+    def _period(self) -> dict:
+        try:
+            start, end = insights_period(self.request.GET)
+        except ValidationError:
+            start, end = insights_period(None)
+        return {"from": start.isoformat(), "to": end.isoformat()}
+
     def get_context(self, *, pk: int, **kwargs) -> dict:
         actor = self.request.user
         _require_insights(actor)
         account = _account_or_404(actor, pk)
-        errors = {}
+        errors, unavailable = {}, None
         try:
-            explained = account_score_get(actor=actor, account=account, filters=self.request.GET)
-        except ValidationError as error:
-            errors = error.message_dict
-            explained = account_score_get(actor=actor, account=account)
+            try:
+                explained = account_score_get(
+                    actor=actor, account=account, filters=self.request.GET
+                )
+            except ValidationError as error:
+                errors = error.message_dict
+                explained = account_score_get(actor=actor, account=account)
+        except ApplicationError as error:
+            explained, unavailable = None, error.message
         judgements = list(account.qualitative_scores.select_related("criterion", "scored_by"))
         key = KeyAccount.objects.filter(account=account).select_related("confirmed_by").first()
         return {
             "account": account,
             "explained": explained,
+            "unavailable": unavailable,
             "errors": errors,
             "query": self.request.GET,
-            "figures": explained or {},
+            "figures": explained or {"period": self._period()},
             "judgements": judgements,
             "may_judge": user_can(actor, "change", account),
             "key_account": key,
