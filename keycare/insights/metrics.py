@@ -327,6 +327,27 @@ def metric_periods() -> list[tuple[dt.date, dt.date]]:
     )
 
 
+def metrics_prune_trailing(*, today: dt.date | None = None) -> list[tuple[dt.date, dt.date]]:
+    """Drop the trailing-twelve-months periods of earlier days, with their value scores: the
+    tick computes a new one every day, and without pruning the table (and every refresh,
+    which walks the stored periods) would grow by one period a day. Calendar years and the
+    ranges people asked for are kept. Returns the periods dropped."""
+    from .models import AccountScore
+
+    today = today or timezone.localdate()
+    stale = [
+        (start, end)
+        for start, end in metric_periods()
+        if end < today and (start, end) == trailing_twelve_months(end)
+        and not (start.month == 1 and start.day == 1)
+    ]  # fmt: skip
+    with transaction.atomic():
+        for start, end in stale:
+            AccountMetric.objects.filter(period_start=start, period_end=end).delete()
+            AccountScore.objects.filter(period_start=start, period_end=end).delete()
+    return stale
+
+
 def _subtree_members(paths: Iterable[str]) -> list[tuple[int, str]]:
     """(pk, path) of every account under (or at) any of the paths: one indexed prefix filter
     per topmost path, PATH_CHUNK of them per query."""

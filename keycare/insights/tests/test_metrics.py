@@ -126,3 +126,27 @@ def test_only_those_who_see_orders_see_metrics(request, group, role, sees):
     ContactFactory(account=group["other"], user=request.getfixturevalue("portal_user"))
     metrics_recompute(start=START, end=END)
     assert restrict(AccountMetric.objects.all(), user).count() == sees
+
+
+def test_earlier_trailing_periods_are_pruned(group, admin_user):
+    from django.utils import timezone
+
+    from keycare.insights.metrics import metric_periods, metrics_prune_trailing
+    from keycare.insights.models import AccountScore
+    from keycare.insights.scorecard import scorecard_active, scores_compute
+    from keycare.insights.ticks import refresh
+
+    today = timezone.localdate()
+    yesterday = trailing_twelve_months(today - dt.timedelta(days=1))
+    keep = [
+        (dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+        (dt.date(2026, 3, 1), dt.date(2026, 5, 31)),
+    ]
+    for start, end in [yesterday, *keep]:
+        metrics_recompute(start=start, end=end)
+    scores_compute(scorecard=scorecard_active(), start=yesterday[0], end=yesterday[1])
+    assert refresh() == "metrics computed; scores computed"
+    assert metric_periods() == sorted([*keep, trailing_twelve_months(today)])
+    assert not AccountScore.objects.filter(period_end=yesterday[1]).exists()
+    assert refresh() == "metrics up to date; scores up to date"
+    assert metrics_prune_trailing() == []
