@@ -532,7 +532,14 @@ def clv_fitted() -> dict:
         alive = clv.bgnbd_probability_alive(bgnbd, rfm.frequency, rfm.recency, rfm.T)
         weeks = 12 * clv.DAYS_PER_MONTH / 7
         orders = clv.bgnbd_expected_purchases(bgnbd, weeks, rfm.frequency, rfm.recency, rfm.T)
-        revenue = clv.expected_revenue(rfm, bgnbd, gamma_gamma)
+        at_bound = clv_at_bound(bgnbd, gamma_gamma)
+        try:
+            revenue = clv.expected_revenue(rfm, bgnbd, gamma_gamma)
+        except clv.CLVError:
+            # spend per order too uniform for Gamma-Gamma (q ≤ 1: no finite mean): the
+            # purchase predictions stand, the revenue is unknown
+            revenue = [float("nan")] * len(rfm.customers)
+            at_bound = sorted({*at_bound, "q"})
         import math
 
         def finite(value) -> float | None:
@@ -544,7 +551,7 @@ def clv_fitted() -> dict:
         fitted = {
             "bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
             "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma},
-            "at_bound": clv_at_bound(bgnbd, gamma_gamma),
+            "at_bound": at_bound,
             "accounts": {
                 pk: (finite(alive[i]), finite(orders[i]), finite(revenue[i]))
                 for i, pk in enumerate(rfm.customers)
