@@ -207,6 +207,20 @@ def _insights(accounts: list[Account], rng: random.Random, users: dict[str, User
     scorecard = scorecard_active()
     scores_compute(scorecard=scorecard, start=start, end=end)
     tiers_apply(actor=None, start=start, end=end)
+    from keycare.insights.account_types import (
+        QUESTION_KEYS,
+        account_type_assess,
+        account_type_confirm,
+    )
+
+    # type assessments: most active groups answered the questionnaire; two in three confirmed
+    for account in accounts:
+        if account.parent_id is None and account.status == "active" and rng.random() < 0.8:
+            answers = {k: rng.randint(1, 5) for k in QUESTION_KEYS}
+            assessment = account_type_assess(actor=None, account=account, answers=answers)
+            if rng.random() < 0.67:
+                account_type_confirm(actor=None, assessment=assessment,
+                                     account_type=assessment.suggested_type, reason="")  # fmt: skip
     reasons = ["利润贡献高，合作稳定", "行业标杆，战略匹配", "增长快，新产线投产", "服务依赖度高"]
     overview = key_account_overview(actor=users["exec"])
     for proposal in overview["proposals"][:8]:

@@ -60,6 +60,12 @@ def test_demo_data_is_realistic():
     assert QualitativeScore.objects.exists() and TierChange.objects.exists()
     assert AccountScore.objects.filter(scorecard__status="active").count() > 10
     assert KeyAccount.objects.count() == 8
+    from keycare.insights.models import AccountTypeAssessment
+
+    assessed = AccountTypeAssessment.objects.all()
+    assert (
+        assessed.exclude(confirmed_type="").exists() and assessed.filter(confirmed_type="").exists()
+    )
     assert all(k.reason and k.confirmed_by.username == "exec" for k in KeyAccount.objects.all())
     clv = clv_analysis(actor=User.objects.get(username="admin"))
     assert len(clv["accounts"]) > 10  # enough repeat purchases for the CLV models
@@ -105,3 +111,31 @@ def test_command_rejects_a_bad_size():
 
 def test_roles_cover_all_six():
     assert {role for _u, role, _d in DEMO_USERS} == set(Role.values)
+
+
+def test_a_manager_sees_every_insight_on_the_demo_data(client):
+    """The issue's "done when", on the demo data: Pareto, pyramid, the scorecard ranking with
+    explanations, types and strategies, concentration and neglect, CLV — for the executive,
+    and the 360 page's value, tier and type sections."""
+    from keycare.insights.models import KeyAccount
+
+    demo_data_generate(accounts=40, seed=3)
+    client.force_login(User.objects.get(username="exec"))
+    pages = {}
+    for path in ("", "pyramid/", "scorecard/", "key-accounts/", "single-metric/",
+                 "big-orders/", "types/", "strategies/", "concentration/", "neglected/",
+                 "volume-profit/", "clv/", "tiers/"):  # fmt: skip
+        response = client.get(f"/insights/{path}")
+        assert response.status_code == 200, path
+        pages[path] = response
+    assert pages[""].context["figures"]["revenue"]["rows"]
+    ranking = pages["scorecard/"].context["figures"]["rows"]
+    assert len(ranking) > 10 and all(r["breakdown"] for r in ranking)
+    assert not pages["clv/"].context.get("unavailable")
+    concentration = pages["concentration/"].context["figures"]
+    assert concentration["hhi"] is not None and len(concentration["trend"]) >= 5
+    for path in ("types/", "strategies/", "tiers/"):
+        assert "data-testid" in pages[path].content.decode()
+    key = KeyAccount.objects.first()
+    html = client.get(f"/accounts/{key.account_id}/").content.decode()
+    assert 'data-testid="key-account-badge"' in html and 'data-testid="value-score"' in html
