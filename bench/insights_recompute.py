@@ -262,6 +262,26 @@ def main() -> None:
         print(f"metrics_refresh of {label} (one stored period, {written:,} rows upserted): "
               f"{_median(times):.3f} s ({_spread(times)})")  # fmt: skip
 
+    # the value scorecard in use (seeded by migration 0004), with judgements on half the
+    # accounts: score every account for the period, as the tick or a page does when stale
+    from keycare.insights.models import QualitativeCriterion, QualitativeScore
+    from keycare.insights.scorecard import scorecard_active, scores_compute
+
+    criteria = list(QualitativeCriterion.objects.all())
+    QualitativeScore.objects.bulk_create(
+        (QualitativeScore(account_id=pk, criterion=c, score=rng.randint(1, 10))
+         for pk in accounts[::2] for c in criteria), batch_size=10_000,
+    )  # fmt: skip
+    scorecard = scorecard_active()
+    times = []
+    for _i in range(args.repeat):
+        t = time.perf_counter()
+        scored = scores_compute(scorecard=scorecard, start=START, end=END)
+        times.append(time.perf_counter() - t)
+    print(f"scores_compute ({scored:,} accounts, {scorecard.criteria.count()} criteria): "
+          f"{_median(times):.3f} s ({_spread(times)}); ratio to the floor "
+          f"{_median(times) / floor:.1f}")  # fmt: skip
+
 
 if __name__ == "__main__":
     main()

@@ -79,30 +79,39 @@ def score_list(
     return restrict(qs, actor, "view").select_related("account").order_by("rank", "account_id")
 
 
-def scorecard_ranking(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+def scorecard_ranking(
+    *, actor: User, filters: Mapping[str, Any] | None = None, limit: int | None = None
+) -> dict:
     """Every visible account's score, grade and rank on the version for the period, each
-    explained criterion by criterion; `grade` narrows to one grade."""
+    explained criterion by criterion; `grade` narrows to one grade. The counts per grade
+    and in all are aggregated in SQL; `limit` keeps only the best rows (a page shows 100 of
+    100,000)."""
+    from django.db.models import Count
+
     scorecard, start, end = _context(filters)
     grade = (filters or {}).get("grade") or ""
     if grade and grade not in GRADES:
         raise ValidationError({"grade": [_("Choose grade A, B or C.")]})
     criteria = criterion_rows(scorecard)
     by_key = {c["key"]: c for c in criteria}
-    scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end,
-                             filters=filters))  # fmt: skip
+    visible = score_list(actor=actor, scorecard=scorecard, start=start, end=end, filters=filters)
+    counts = dict.fromkeys(GRADES, 0)
+    counts.update(visible.order_by().values_list("grade").annotate(n=Count("id")))
+    chosen = visible.filter(grade=grade) if grade else visible
+    scores = list(chosen[:limit] if limit is not None else chosen)
     keys = set(KeyAccount.objects.filter(account_id__in=[s.account_id for s in scores])
                .values_list("account_id", flat=True))  # fmt: skip
-    counts = {g: sum(1 for s in scores if s.grade == g) for g in GRADES}
     return {
         **_header(scorecard, start, end),
         "criteria": criteria,
         "grades": counts,
-        "accounts": len(scores),
+        "accounts": sum(counts.values()),
+        "shown": len(scores),
         "rows": [
             {"account": s.account_id, "name": s.account.name, "rank": s.rank,
              "score": float(s.score), "grade": s.grade, "key_account": s.account_id in keys,
              "breakdown": _explained(s.breakdown, by_key)}
-            for s in scores if not grade or s.grade == grade
+            for s in scores
         ],
     }  # fmt: skip
 

@@ -15,7 +15,7 @@ from keycare.accounts.tests.factories import AccountFactory, OrderFactory, Produ
 from keycare.insights.models import KeyAccount, KeyAccountChange, QualitativeScore, Scorecard
 
 pytestmark = pytest.mark.django_db
-QUERIES = 15  # the ranking page, whatever the number of accounts
+QUERIES = 16  # the ranking page, whatever the number of accounts
 
 
 def _book(n: int, owner=None):
@@ -306,3 +306,22 @@ def test_a_prospect_has_no_score(client, admin_user):
     page = client.get(f"/insights/scorecard/{account.pk}/")
     assert page.status_code == 200 and 'data-testid="no-score"' in page.content.decode()
     assert _api(admin_user).get(f"/api/v1/insights/scorecard/{account.pk}/").status_code == 404
+
+
+def test_the_page_shows_the_best_hundred_and_the_export_all(client, admin_user):
+    from keycare.web.views import scorecard as views
+
+    _book(5)
+    client.force_login(admin_user)
+    views_rows, views.TABLE_ROWS = views.TABLE_ROWS, 3
+    try:
+        page = client.get("/insights/scorecard/")
+        export = client.get("/insights/scorecard/?export=xlsx")
+    finally:
+        views.TABLE_ROWS = views_rows
+    figures = page.context["figures"]
+    assert (figures["shown"], figures["accounts"], page.context["total"]) == (3, 5, 5)
+    assert sum(figures["grades"].values()) == 5
+    assert "The first 3 of 5 accounts." in page.content.decode()
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content))).worksheets[0]
+    assert len(list(sheet.iter_rows(values_only=True))) == 2 + 5

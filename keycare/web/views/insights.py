@@ -93,6 +93,10 @@ class _AnalysisView(PageView):
             sheets=self.export_sheets(context),
         )
 
+    def analysis_options(self) -> dict:
+        """Extra keyword arguments of the analysis (e.g. how many rows the page shows)."""
+        return {}
+
     def export_filename(self, context: dict) -> str:
         period = context["figures"]["period"]
         return f"keycare-{self.export_name}-{period['from']}-{period['to']}.xlsx"
@@ -130,11 +134,11 @@ class _AnalysisView(PageView):
         analysis = type(self).analysis
         errors = {}
         try:
-            figures = analysis(actor=actor, filters=self.request.GET)
+            figures = analysis(actor=actor, filters=self.request.GET, **self.analysis_options())
             chosen = insights_account_filters(self.request.GET)
         except ValidationError as error:
             errors = error.message_dict
-            figures = analysis(actor=actor)
+            figures = analysis(actor=actor, **self.analysis_options())
             chosen = {}
         choices = insights_filter_choices(actor=actor)
         for key, value in chosen.items():  # a value no visible account has stays selectable

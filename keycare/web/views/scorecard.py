@@ -87,12 +87,18 @@ class ScorecardView(_ScorecardAnalysis):
     analysis = staticmethod(scorecard_ranking)
     export_name = "scorecard"
 
+    def analysis_options(self) -> dict:
+        # the page shows the best rows; the export holds every row
+        return {} if self.request.GET.get("export") else {"limit": TABLE_ROWS}
+
     def scorecard_context(self, context: dict) -> dict:
         figures = context["figures"]
         links = {g: _query_with(self.request, grade=g) for g in GRADES}
+        grade = self.request.GET.get("grade") if not context["errors"] else None
         context.update(
+            total=figures["grades"].get(grade, 0) if grade else figures["accounts"],
             table_rows=TABLE_ROWS,
-            grade=self.request.GET.get("grade") if not context["errors"] else None,
+            grade=grade,
             grade_links=links,
             versions=Scorecard.objects.exclude(status=Scorecard.Status.DRAFT),
             chart={
