@@ -28,11 +28,12 @@ def _private_media_root(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _insights_defaults(request):
-    """The rows migration 0004 seeds (the first scorecard, the qualitative criteria, the
-    service strategies, the settings) are what a real installation has; a transactional
-    test (the browser tests) empties the database when it ends, so every test that uses the
-    database gets whichever of them are missing put back first."""
+def _seeded_defaults(request):
+    """The rows the data migrations seed (the business calendar and SLA policies; the first
+    scorecard, the qualitative criteria, the service strategies, the insights settings) are
+    what a real installation has; a transactional test (the browser tests) empties the
+    database when it ends, so every test that uses the database gets whichever of them are
+    missing put back first, whatever order the tests run in."""
     marker = request.node.get_closest_marker("django_db")
     fixtures = set(request.fixturenames)
     if marker is None and not fixtures & {"db", "transactional_db"}:
@@ -42,7 +43,9 @@ def _insights_defaults(request):
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     from keycare.insights.defaults import insights_defaults_ensure
+    from keycare.service.defaults import service_defaults_ensure
 
+    service_defaults_ensure()
     insights_defaults_ensure()
 
 

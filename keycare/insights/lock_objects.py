@@ -14,3 +14,15 @@ def metrics_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [METRICS_LOCK])
+
+
+#: The advisory lock class of the scorecard writers (the second key is the version's id).
+SCORES_LOCK = 0x6B63_0002
+
+
+def scores_lock(scorecard_id: int) -> None:
+    """Serialise the writers of one scorecard version's scores until the end of the
+    transaction (PostgreSQL: a transaction advisory lock; SQLite writes one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SCORES_LOCK, scorecard_id])

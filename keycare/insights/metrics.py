@@ -12,16 +12,16 @@ rows of them and their ancestors), from the same grouped queries restricted to t
 subtrees concerned. Both take the metrics lock before they read (lock_objects.py)."""
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from keycare.accounts.models import Account, Order
+from keycare.core.bulk import bulk_insert_values
 
 from .lock_objects import metrics_lock
 from .models import AccountMetric, MetricScope
@@ -247,32 +247,8 @@ def _row(
 
 
 def _insert(rows: Iterable[tuple], total: int, progress: Callable[[int, int], None] | None) -> None:
-    """Insert metric rows (tuples in the order of _COLUMNS). PostgreSQL: COPY, which takes the
-    values as they are — at 100,000 accounts, building 200,000 model instances and preparing
-    them field by field for bulk_create took about 15 s against 1 s of grouped reads (see
-    docs/performance.md); elsewhere bulk_create in batches."""
-    if connection.vendor == "postgresql":
-        meta = AccountMetric._meta
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(meta.get_field(name).column) for name in _COLUMNS)
-        # table and column names come from the model and are quoted; the values are data
-        sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for done, values in enumerate(rows, start=1):
-                copy.write_row(values)
-                if progress and done % BATCH == 0:
-                    progress(done, total)
-        if progress:
-            progress(total, total)
-        return
-    rows = iter(rows)
-    done = 0
-    while batch := [AccountMetric(**dict(zip(_COLUMNS, values, strict=True)))
-                    for values in itertools.islice(rows, BATCH)]:  # fmt: skip
-        AccountMetric.objects.bulk_create(batch)
-        done += len(batch)
-        if progress:
-            progress(done, total)
+    """Insert metric rows (tuples in the order of _COLUMNS): COPY on PostgreSQL."""
+    bulk_insert_values(AccountMetric, _COLUMNS, rows, total=total, progress=progress)
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:

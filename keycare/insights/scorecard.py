@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keycare.accounts.models import Account
+from keycare.core.bulk import bulk_insert_values
 from keycare.core.exceptions import ApplicationError, PermissionDeniedError
 from keycare.core.services import check_version, require_permission
 from keycare.users.choices import Role
@@ -281,6 +282,11 @@ def qualitative_scores_set(
                       "scored_by": actor, "scored_at": timezone.now()},
         )  # fmt: skip
         saved.append(score)
+    from keycare.core.background import enqueue_on_commit
+
+    from .tasks import refresh_current_scores_task
+
+    enqueue_on_commit(refresh_current_scores_task)  # cleared ones too
     return saved
 
 
@@ -290,15 +296,18 @@ def qualitative_scores_set(
 def criterion_values(
     *, keys: set[str], start: dt.date, end: dt.date, qualitative: Mapping[str, int] | None = None
 ) -> tuple[list[int], dict[str, dict[int, float | None]]]:
-    """The accounts scored (active, with figures for the period) and each criterion's raw
-    value per account, for metric keys and for qualitative keys ("q:…" → criterion id in
-    `qualitative`); a fixed number of queries: the period's metric rows, the qualitative
-    scores, the CLV fit when used."""
+    """The accounts scored — active, with at least one order in the period (an account with
+    no business in the period is no candidate, and a crowd of zeros would distort the
+    min–max and percentile points of everyone else) — and each criterion's raw value per
+    account, for metric keys and for qualitative keys ("q:…" → criterion id in
+    `qualitative`). A fixed number of queries, none with a list of ids: the period's metric
+    rows, the qualitative scores of the criteria, the CLV fit when used."""
     rows = list(
         AccountMetric.objects.filter(
-            period_start=start, period_end=end, scope=MetricScope.OWN, account__status="active"
+            period_start=start, period_end=end, scope=MetricScope.OWN,
+            account__status="active", orders__gt=0,
         ).values("account_id", *STORED)
-    )
+    )  # fmt: skip
     accounts = [r["account_id"] for r in rows]
     values: dict[str, dict[int, float | None]] = {}
     for key in keys & set(STORED):
@@ -324,20 +333,54 @@ def criterion_values(
             if key in keys:
                 values[key] = {pk: (fitted[pk][i] if pk in fitted else None) for pk in accounts}
     if qualitative:
+        scored = set(accounts)
         judged: dict[str, dict[int, float]] = {key: {} for key in qualitative}
         by_id = {pk: key for key, pk in qualitative.items()}
         for account_id, criterion_id, score in QualitativeScore.objects.filter(
-            criterion_id__in=list(by_id), account_id__in=accounts
+            criterion_id__in=list(by_id)
         ).values_list("account_id", "criterion_id", "score"):
-            judged[by_id[criterion_id]][account_id] = float(score)
+            if account_id in scored:
+                judged[by_id[criterion_id]][account_id] = float(score)
         for key, scores in judged.items():
             values[key] = {pk: scores.get(pk) for pk in accounts}
     return accounts, values
 
 
-def scores_compute(*, scorecard: Scorecard, start: dt.date, end: dt.date) -> int:
-    """Score every active account with figures for the period on this version, replacing
-    the version's stored scores of the period; returns the number of accounts scored."""
+SCORE_COLUMNS = ("scorecard_id", "account_id", "period_start", "period_end", "score", "grade",
+                 "rank", "breakdown", "computed_at")  # fmt: skip
+
+
+def _stale(scorecard: Scorecard, start: dt.date, end: dt.date) -> bool:
+    """Missing, or — for a period that reaches today — older than the metric rows they
+    come from. A past period's scores stay as they were computed (reproducible: the figures
+    and judgements of that time); `keycare insights score` recomputes them on purpose."""
+    oldest = AccountScore.objects.filter(
+        scorecard=scorecard, period_start=start, period_end=end
+    ).aggregate(at=Min("computed_at"))["at"]
+    if oldest is None:
+        return True
+    if end < timezone.localdate():
+        return False
+    newest = AccountMetric.objects.filter(period_start=start, period_end=end).aggregate(
+        at=Max("computed_at")
+    )["at"]
+    return newest is not None and newest > oldest
+
+
+@transaction.atomic
+def scores_compute(
+    *, scorecard: Scorecard, start: dt.date, end: dt.date, only_if_stale: bool = False
+) -> int:
+    """Score every active account with orders in the period on this version, replacing the
+    version's stored scores of the period; the number of accounts scored. One writer per
+    version at a time (a lock), which with `only_if_stale` re-checks after waiting, so two
+    requests that both found the scores stale compute once."""
+    from .lock_objects import scores_lock
+
+    scores_lock(scorecard.pk)
+    if only_if_stale and not _stale(scorecard, start, end):
+        return 0
+    now = timezone.now()  # before reading: a refresh committed meanwhile is newer
     metrics_ensure(start=start, end=end)
     criteria = list(scorecard.criteria.select_related("qualitative"))
     accounts, values = criterion_values(
@@ -361,45 +404,61 @@ def scores_compute(*, scorecard: Scorecard, start: dt.date, end: dt.date) -> int
                           "weighted": round(weighted, 2)})  # fmt: skip
         totals[pk], breakdowns[pk] = round(total, 2), parts
     ranked = sorted(accounts, key=lambda pk: (-totals[pk], pk))
-    now = timezone.now()
     a, b = float(scorecard.grade_a), float(scorecard.grade_b)
-    rows, rank, previous = [], 0, None
-    for position, pk in enumerate(ranked, start=1):
-        if totals[pk] != previous:  # equal scores share a rank (1, 2, 2, 4)
-            rank, previous = position, totals[pk]
-        rows.append(AccountScore(
-            scorecard=scorecard, account_id=pk, period_start=start, period_end=end,
-            score=Decimal(str(totals[pk])), grade=calc.grade(totals[pk], a=a, b=b), rank=rank,
-            breakdown=breakdowns[pk], computed_at=now,
-        ))  # fmt: skip
-    with transaction.atomic():
-        AccountScore.objects.filter(
-            scorecard=scorecard, period_start=start, period_end=end
-        ).delete()
-        AccountScore.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+
+    def rows():
+        rank, previous = 0, None
+        for position, pk in enumerate(ranked, start=1):
+            if totals[pk] != previous:  # equal scores share a rank (1, 2, 2, 4)
+                rank, previous = position, totals[pk]
+            yield (scorecard.pk, pk, start, end, Decimal(str(totals[pk])),
+                   calc.grade(totals[pk], a=a, b=b), rank, breakdowns[pk], now)  # fmt: skip
+
+    AccountScore.objects.filter(scorecard=scorecard, period_start=start, period_end=end).delete()
+    bulk_insert_values(AccountScore, SCORE_COLUMNS, rows(), total=len(ranked))
+    return len(ranked)
 
 
-def scores_ensure(*, scorecard: Scorecard, start: dt.date, end: dt.date) -> bool:
-    """Compute the version's scores for the period when they are missing or older than the
-    figures they come from (the period's metrics; for a period that reaches today, also the
-    qualitative judgements — a past period keeps the judgements it was scored with).
-    Whether it computed."""
+def scores_ensure(
+    *, scorecard: Scorecard, start: dt.date, end: dt.date, background: bool = False
+) -> bool:
+    """Make sure the version has scores for the period: computed now when there are none;
+    when they are older than their figures (a period reaching today, see `_stale`), computed
+    now or — with `background`, as the pages ask — by a task after this request, the page
+    showing the stored scores meanwhile. Whether it computed now."""
     metrics_ensure(start=start, end=end)
-    oldest = AccountScore.objects.filter(
-        scorecard=scorecard, period_start=start, period_end=end
-    ).aggregate(at=Min("computed_at"))["at"]
-    stale = oldest is None
-    if not stale:
-        newest_metric = AccountMetric.objects.filter(period_start=start, period_end=end).aggregate(
-            at=Max("computed_at")
-        )["at"]
-        stale = newest_metric is not None and newest_metric > oldest
-    if not stale and end >= timezone.localdate():
-        stale = QualitativeScore.objects.filter(scored_at__gt=oldest).exists()
-    if stale:
+    if not _stale(scorecard, start, end):
+        return False
+    if (
+        background
+        and AccountScore.objects.filter(
+            scorecard=scorecard, period_start=start, period_end=end
+        ).exists()
+    ):
+        from keycare.core.background import enqueue_on_commit
+
+        from .tasks import refresh_scores_task
+
+        enqueue_on_commit(refresh_scores_task, scorecard.pk, start.isoformat(), end.isoformat())
+        return False
+    scores_compute(scorecard=scorecard, start=start, end=end, only_if_stale=True)
+    return True
+
+
+def scores_refresh_current(*, scorecard: Scorecard | None = None) -> int:
+    """Recompute the version's (default: the active one's) stored scores of every period that
+    reaches today — after the judgements changed. The number of periods recomputed."""
+    scorecard = scorecard or Scorecard.objects.filter(status=Scorecard.Status.ACTIVE).first()
+    if scorecard is None:
+        return 0
+    periods = (
+        AccountScore.objects.filter(scorecard=scorecard, period_end__gte=timezone.localdate())
+        .order_by().values_list("period_start", "period_end").distinct()
+    )  # fmt: skip
+    periods = list(periods)
+    for start, end in periods:
         scores_compute(scorecard=scorecard, start=start, end=end)
-    return stale
+    return len(periods)
 
 
 # --- key account designation ----------------------------------------------------------------

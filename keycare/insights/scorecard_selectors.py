@@ -52,7 +52,8 @@ def _explained(breakdown: list[dict], criteria: dict[str, dict]) -> list[dict]:
 def _context(filters: Mapping[str, Any] | None) -> tuple[Scorecard, dt.date, dt.date]:
     start, end = insights_period(filters)
     scorecard = scorecard_choose(filters)
-    scores_ensure(scorecard=scorecard, start=start, end=end)
+    # stored scores are served; stale ones are recomputed by a task after the request
+    scores_ensure(scorecard=scorecard, start=start, end=end, background=True)
     return scorecard, start, end
 
 

@@ -21,3 +21,26 @@ def refresh_metrics_on_commit(account_ids: Sequence[int]) -> None:
     (recompute every stored period) rather than as a message of that many ids."""
     ids = list(account_ids) if len(account_ids) <= REFRESH_LIMIT else None
     enqueue_on_commit(refresh_metrics_task, ids)
+
+
+@shared_task(name="keycare.insights.tasks.refresh_scores_task", acks_late=True)
+def refresh_scores_task(scorecard_id: int, start: str, end: str) -> int:
+    """Recompute a version's scores of a period when they are still stale (idempotent)."""
+    import datetime as dt
+
+    from .models import Scorecard
+    from .scorecard import scores_compute
+
+    scorecard = Scorecard.objects.filter(pk=scorecard_id).first()
+    if scorecard is None:
+        return 0
+    return scores_compute(scorecard=scorecard, start=dt.date.fromisoformat(start),
+                          end=dt.date.fromisoformat(end), only_if_stale=True)  # fmt: skip
+
+
+@shared_task(name="keycare.insights.tasks.refresh_current_scores_task", acks_late=True)
+def refresh_current_scores_task() -> int:
+    """After the judgements changed: recompute the active version's current scores."""
+    from .scorecard import scores_refresh_current
+
+    return scores_refresh_current()

@@ -225,22 +225,74 @@ def test_judgements_belong_to_the_account_team(simple_card, kam, other_kam, admi
 
 
 @pytest.mark.django_db
-def test_scores_follow_new_judgements_in_the_current_period_only(simple_card, admin_user):
-    (a,) = _book([("甲", 100_000, 50_000, None)])
+def test_judgements_rescore_the_current_period_and_past_scores_stay(
+    simple_card, admin_user, django_capture_on_commit_callbacks
+):
+    import io
+
+    from django.core.management import call_command
+
+    from keycare.insights.metrics import metrics_refresh
+
+    a, b = _book([("甲", 100_000, 50_000, None), ("乙", 60_000, 30_000, None)])
     today = timezone.localdate()
     current = {"period_from": today.replace(month=1, day=1).isoformat(),
                "period_to": today.isoformat()}  # fmt: skip
-    start, end = today.replace(month=1, day=1), today
     half = {"period_from": "2026-01-01", "period_to": "2026-06-30"}  # ended: a past period
     past_start, past_end = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
-    scores_ensure(scorecard=simple_card, start=start, end=end)
-    scores_ensure(scorecard=simple_card, start=past_start, end=past_end)
+
+    def scores(filters):
+        return {
+            r["name"]: r["score"]
+            for r in scorecard_ranking(actor=admin_user, filters=filters)["rows"]
+        }
+
+    assert scores(current) == scores(half) == {"甲": 50.0, "乙": 0.0}
+    with django_capture_on_commit_callbacks(execute=True):
+        qualitative_scores_set(actor=admin_user, account=b, scores={"strategic_fit": 10})
+    assert scores(current) == {"甲": 50.0, "乙": 50.0}  # rescored by the task after commit
+    metrics_refresh(account_ids=[a.pk])  # newer figures of the past period ...
     assert scores_ensure(scorecard=simple_card, start=past_start, end=past_end) is False
-    qualitative_scores_set(actor=admin_user, account=a, scores={"strategic_fit": 10})
-    assert scores_ensure(scorecard=simple_card, start=past_start, end=past_end) is False
-    assert scorecard_ranking(actor=admin_user, filters=current)["rows"][0]["score"] == 100.0
-    past = scorecard_ranking(actor=admin_user, filters=half)["rows"][0]
-    assert past["score"] == 50.0 and past["breakdown"][1]["missing"] is True
+    assert scores(half) == {"甲": 50.0, "乙": 0.0}  # ... leave its scores as they were
+    with django_capture_on_commit_callbacks(execute=True):  # clearing counts too
+        qualitative_scores_set(actor=admin_user, account=b, scores={"strategic_fit": None})
+    assert scores(current) == {"甲": 50.0, "乙": 0.0}
+    with django_capture_on_commit_callbacks(execute=True):
+        qualitative_scores_set(actor=admin_user, account=a, scores={"strategic_fit": 10})
+    out = io.StringIO()
+    call_command("insights", "score", "--period", "2026-01-01:2026-06-30", stdout=out)
+    assert (
+        "2 accounts scored on scorecard version 2 for 2026-01-01 to 2026-06-30." in out.getvalue()
+    )
+    assert scores(half) == {"甲": 100.0, "乙": 0.0}  # recomputed on purpose
+
+
+@pytest.mark.django_db
+def test_stale_current_scores_are_served_while_a_task_recomputes(
+    simple_card, admin_user, django_capture_on_commit_callbacks
+):
+    from keycare.insights.metrics import metrics_recompute, trailing_twelve_months
+
+    _book([("甲", 100_000, 50_000, None)])
+    start, end = trailing_twelve_months()
+    assert scores_ensure(scorecard=simple_card, start=start, end=end) is True  # none: now
+    _book([("乙", 200_000, 50_000, None)])
+    metrics_recompute(start=start, end=end)
+    with django_capture_on_commit_callbacks() as callbacks:
+        names = [r["name"] for r in scorecard_ranking(actor=admin_user)["rows"]]
+    assert names == ["甲"] and len(callbacks) == 1  # the stored ranking, a task queued
+    callbacks[0]()
+    assert [r["name"] for r in scorecard_ranking(actor=admin_user)["rows"]] == ["乙", "甲"]
+
+
+@pytest.mark.django_db
+def test_accounts_without_orders_in_the_period_are_not_scored(simple_card, admin_user):
+    _book([("甲", 100_000, 50_000, None)])
+    AccountFactory(name="沉睡客户")  # active, no order
+    assert scores_compute(scorecard=simple_card, start=START, end=END) == 1
+    assert [r["name"] for r in scorecard_ranking(actor=admin_user, filters=PERIOD)["rows"]] == [
+        "甲"
+    ]
 
 
 @pytest.mark.django_db

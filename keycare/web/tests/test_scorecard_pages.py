@@ -15,7 +15,7 @@ from keycare.accounts.tests.factories import AccountFactory, OrderFactory, Produ
 from keycare.insights.models import KeyAccount, KeyAccountChange, QualitativeScore, Scorecard
 
 pytestmark = pytest.mark.django_db
-QUERIES = 16  # the ranking page, whatever the number of accounts
+QUERIES = 15  # the ranking page, whatever the number of accounts
 
 
 def _book(n: int, owner=None):
@@ -241,7 +241,9 @@ def test_a_key_account_manager_sees_the_scores_of_own_accounts_only(client, kam)
     assert _api(kam).get(f"/api/v1/insights/scorecard/{accounts[0].pk}/").json()["rank"] == 3
 
 
-def test_the_ranking_page_runs_a_fixed_number_of_queries(client, admin_user):
+def test_the_ranking_page_runs_a_fixed_number_of_queries(
+    client, admin_user, django_capture_on_commit_callbacks
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -253,7 +255,8 @@ def test_the_ranking_page_runs_a_fixed_number_of_queries(client, admin_user):
         _book(more)
         start, end = trailing_twelve_months()
         metrics_recompute(start=start, end=end)
-        client.get("/insights/scorecard/")  # new figures: the scores are recomputed once
+        with django_capture_on_commit_callbacks(execute=True):  # new figures: stale scores
+            client.get("/insights/scorecard/")  # served, recomputed by the task after it
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/insights/scorecard/")
         assert len(response.context["figures"]["rows"]) == n

@@ -29,7 +29,10 @@ def _period(value: str | None) -> tuple[dt.date, dt.date]:
 
 
 class Command(BaseCommand):
-    help = "Value insights: `recompute [--period …]` rebuilds every account's metrics."
+    help = (
+        "Value insights: `recompute [--period …]` rebuilds every account's metrics, `score` "
+        "recomputes the value scorecard's scores, `apply-tiers` writes the tiers."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -41,9 +44,14 @@ class Command(BaseCommand):
         recompute.add_argument("--no-progress", action="store_true", help="No progress bar.")
         apply = sub.add_parser(
             "apply-tiers",
-            help="Write the customer pyramid's tiers to the accounts (they select the SLA policy).",
+            help="Write the tiers (from the pyramid or the scorecard grade, as set) to the "
+            "accounts; they select the SLA policy.",
         )
         apply.add_argument("--period", default="trailing", help="As for recompute.")
+        score = sub.add_parser(
+            "score", help="Recompute the scores of the scorecard in use (also a past period's)."
+        )
+        score.add_argument("--period", default="trailing", help="As for recompute.")
 
     def handle(self, *args, action: str, period: str, no_progress: bool = False, **options):
         start, end = _period(period)
@@ -55,6 +63,21 @@ class Command(BaseCommand):
                 _("%(changed)d tiers changed, %(kept)d unchanged, %(overridden)d set by hand.")
                 % counts
             )
+            return
+        if action == "score":
+            from keycare.core.exceptions import ApplicationError
+            from keycare.insights.scorecard import scorecard_active, scores_compute
+
+            try:
+                scorecard = scorecard_active()
+            except ApplicationError as error:
+                raise CommandError(error.message) from None
+            scored = scores_compute(scorecard=scorecard, start=start, end=end)
+            self.stdout.write(
+                _("%(n)d accounts scored on scorecard version %(version)s for %(start)s to %(end)s.")
+                % {"n": scored, "version": scorecard.version, "start": start.isoformat(),
+                   "end": end.isoformat()}
+            )  # fmt: skip
             return
         bar = None if no_progress else tqdm(total=0, unit=" rows", file=self.stderr._out)
 
