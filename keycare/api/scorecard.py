@@ -23,6 +23,7 @@ from keycare.insights.scorecard_selectors import (
     scorecard_ranking,
     single_metric_analysis,
 )
+from keycare.insights.selectors import insights_period
 
 from .insights import PERIOD, _require_insights
 
@@ -141,9 +142,10 @@ class BigOrderApi(APIView):
 class DesignationSerializer(serializers.Serializer):
     account = serializers.IntegerField()
     reason = serializers.CharField(max_length=300)
-    by_hand = serializers.BooleanField(
-        default=False, help_text="false: confirming the scorecard's proposal (its score is kept)"
+    period_from = serializers.DateField(
+        required=False, help_text="the scores' period (default: the last twelve months)"
     )
+    period_to = serializers.DateField(required=False)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -166,13 +168,12 @@ class KeyAccountsApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = _account(request, data["account"])
-        explained = None if data["by_hand"] else account_score_get(actor=request.user,
-                                                                    account=account)  # fmt: skip
+        start, end = insights_period(
+            {k: data[k].isoformat() for k in ("period_from", "period_to") if k in data}
+        )
         key = services.key_account_designate(
-            actor=request.user, account=account, reason=data["reason"], by_hand=data["by_hand"],
-            scorecard=Scorecard.objects.get(pk=explained["scorecard"]["id"]) if explained else None,
-            score=explained["score"] if explained else None,
-        )  # fmt: skip
+            actor=request.user, account=account, reason=data["reason"], start=start, end=end
+        )
         return Response(
             {"account": key.account_id, "reason": key.reason, "by_hand": key.by_hand,
              "score": float(key.score) if key.score is not None else None},

@@ -224,10 +224,8 @@ def _insights(accounts: list[Account], rng: random.Random, users: dict[str, User
     reasons = ["利润贡献高，合作稳定", "行业标杆，战略匹配", "增长快，新产线投产", "服务依赖度高"]
     overview = key_account_overview(actor=users["exec"])
     for proposal in overview["proposals"][:8]:
-        key_account_designate(
-            actor=users["exec"], account=Account(pk=proposal["account"]),
-            reason=rng.choice(reasons), scorecard=scorecard, score=proposal["score"],
-        )  # fmt: skip
+        key_account_designate(actor=users["exec"], account=Account(pk=proposal["account"]),
+                              reason=rng.choice(reasons))  # fmt: skip
 
 
 def _staff(username: str, role: str, fake: Faker) -> User:

@@ -26,3 +26,15 @@ def scores_lock(scorecard_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SCORES_LOCK, scorecard_id])
+
+
+#: The advisory lock of the tier writers (applying the tiers, overrides).
+TIERS_LOCK = 0x6B63_0003
+
+
+def tiers_lock() -> None:
+    """Serialise the tier writers until the end of the transaction, so an override set while
+    the tiers are applied is never overwritten (PostgreSQL; SQLite writes one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TIERS_LOCK])

@@ -217,10 +217,24 @@ def _roll_up(
 _COLUMNS = ["account_id", "scope", "period_start", "period_end", *_VALUE_FIELDS]
 
 
+#: growth % is stored in numeric(10, 2): a tiny previous revenue must not overflow it
+GROWTH_LIMIT = Decimal("99999999.99")
+
+
+def _growth(revenue: Decimal, previous: Decimal) -> Decimal | None:
+    """Growth versus the previous period in %, None without previous revenue; clamped to
+    what the column holds (from a previous revenue of 0.01 a rise is "huge" either way)."""
+    if previous <= 0:
+        return None
+    growth = ((revenue - previous) * 100 / previous).quantize(Decimal("0.01"))
+    return max(-GROWTH_LIMIT, min(GROWTH_LIMIT, growth))
+
+
 def _values(account_id: int, scope: str, f: _Figures, start: dt.date, end: dt.date, now) -> tuple:
     """One metrics row as values in the order of _COLUMNS."""
     months = Decimal((end - start).days + 1) / Decimal("30.4375")
     q2 = Decimal("0.01")
+    as_of = min(end, timezone.localdate(now))  # a period ending in the future: up to today
     return (
         account_id, str(scope), start, end,
         f.revenue, f.cost, f.discounts, f.revenue - f.cost, f.orders,
@@ -228,10 +242,10 @@ def _values(account_id: int, scope: str, f: _Figures, start: dt.date, end: dt.da
         f.largest,
         (f.revenue / f.orders).quantize(q2) if f.orders else ZERO,  # average_order
         f.first, f.last,
-        (end - f.last).days if f.last else None,  # recency_days
-        (end - f.first).days if f.first else None,  # tenure_days
+        (as_of - f.last).days if f.last else None,  # recency_days
+        (as_of - f.first).days if f.first else None,  # tenure_days
         f.previous,
-        ((f.revenue - f.previous) * 100 / f.previous).quantize(q2) if f.previous > 0 else None,
+        _growth(f.revenue, f.previous),
         f.cost_to_serve, f.tickets,
         (Decimal(100 * f.satisfied) / f.rated).quantize(q2) if f.rated else None,  # csat
         (Decimal(100 * (f.promoters - f.detractors)) / f.answers).quantize(q2) if f.answers else None,

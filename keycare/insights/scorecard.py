@@ -481,11 +481,15 @@ def _reason(reason: str) -> str:
 
 @transaction.atomic
 def key_account_designate(
-    *, actor: User | None, account: Account, reason: str, by_hand: bool = False,
-    scorecard: Scorecard | None = None, score: Decimal | None = None,
+    *, actor: User | None, account: Account, reason: str,
+    start: dt.date | None = None, end: dt.date | None = None,
 ) -> KeyAccount:  # fmt: skip
-    """Confirm an account as a key account (a proposal of the scorecard, or by hand), with
-    the reason; recorded."""
+    """Confirm an account as a key account, with the reason; recorded. Whether it confirms
+    the scorecard's proposal (its rank within the proposals of the version in use, for the
+    period — default the trailing twelve months) or adds the account by hand is decided
+    here from the stored scores, not by the caller; the score is kept with it."""
+    from .metrics import trailing_twelve_months
+
     _require_designator(actor)
     reason = _reason(reason)
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -494,10 +498,23 @@ def key_account_designate(
             _("%(account)s is already a key account.") % {"account": account.name},
             extra={"code": "already_key_account"},
         )
-    key = KeyAccount.objects.create(account=account, reason=reason, by_hand=by_hand,
-                                    scorecard=scorecard, score=score, confirmed_by=actor)  # fmt: skip
+    if start is None or end is None:
+        start, end = trailing_twelve_months()
+    scorecard = Scorecard.objects.filter(status=Scorecard.Status.ACTIVE).first()
+    stored = (
+        AccountScore.objects.filter(
+            scorecard=scorecard, account=account, period_start=start, period_end=end
+        ).first()
+        if scorecard else None
+    )  # fmt: skip
+    proposed = stored is not None and stored.rank <= scorecard.proposals
+    score = stored.score if stored else None
+    key = KeyAccount.objects.create(account=account, reason=reason, by_hand=not proposed,
+                                    scorecard=scorecard if stored else None, score=score,
+                                    confirmed_by=actor)  # fmt: skip
     KeyAccountChange.objects.create(account=account, action=KeyAccountChange.Action.DESIGNATED,
-                                    by_hand=by_hand, reason=reason, score=score, actor=actor)  # fmt: skip
+                                    by_hand=not proposed, reason=reason, score=score,
+                                    actor=actor)  # fmt: skip
     return key
 
 

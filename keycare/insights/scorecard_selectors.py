@@ -87,7 +87,7 @@ def scorecard_ranking(
     explained criterion by criterion; `grade` narrows to one grade. The counts per grade
     and in all are aggregated in SQL; `limit` keeps only the best rows (a page shows 100 of
     100,000)."""
-    from django.db.models import Count
+    from django.db.models import Count, Exists, OuterRef
 
     scorecard, start, end = _context(filters)
     grade = (filters or {}).get("grade") or ""
@@ -98,10 +98,10 @@ def scorecard_ranking(
     visible = score_list(actor=actor, scorecard=scorecard, start=start, end=end, filters=filters)
     counts = dict.fromkeys(GRADES, 0)
     counts.update(visible.order_by().values_list("grade").annotate(n=Count("id")))
-    chosen = visible.filter(grade=grade) if grade else visible
+    chosen = (visible.filter(grade=grade) if grade else visible).annotate(
+        is_key=Exists(KeyAccount.objects.filter(account_id=OuterRef("account_id")))
+    )
     scores = list(chosen[:limit] if limit is not None else chosen)
-    keys = set(KeyAccount.objects.filter(account_id__in=[s.account_id for s in scores])
-               .values_list("account_id", flat=True))  # fmt: skip
     return {
         **_header(scorecard, start, end),
         "criteria": criteria,
@@ -110,7 +110,7 @@ def scorecard_ranking(
         "shown": len(scores),
         "rows": [
             {"account": s.account_id, "name": s.account.name, "rank": s.rank,
-             "score": float(s.score), "grade": s.grade, "key_account": s.account_id in keys,
+             "score": float(s.score), "grade": s.grade, "key_account": s.is_key,
              "breakdown": _explained(s.breakdown, by_key)}
             for s in scores
         ],
@@ -177,7 +177,8 @@ def single_metric_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
         "metric": metric, "metric_label": metric_label(metric), "higher_is_better": higher,
         "top_n": n, "accounts": len(scores),
         "spearman": round(rho, 3) if rho is not None else None,
-        "rows": [row(s) for s in ordered] + [row(s) for s in scores if s not in present],
+        "rows": [row(s) for s in ordered]
+        + [row(s) for s in scores if s.account_id not in metric_rank],
         "overrated": [row(s) for s in ordered[:n] if s.account_id not in top_value],
         "overlooked": [row(s) for s in scores[:n] if s.account_id not in top_metric],
     }  # fmt: skip
@@ -193,26 +194,26 @@ def big_order_analysis(*, actor: User, filters: Mapping[str, Any] | None = None)
 
 def key_account_overview(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
     """The confirmed key accounts with their current score, the scorecard's proposals (its
-    top accounts that are not key accounts yet), key accounts whose grade fell to C (to
-    review), and the record of designations."""
+    top accounts that are not key accounts yet), key accounts whose grade fell to C or that
+    have no score (to review), and the record of decisions; narrowed to the region and
+    industry in `filters`. A fixed number of queries, none reading every score."""
     scorecard, start, end = _context(filters)
-    scores = {s.account_id: s for s in score_list(actor=actor, scorecard=scorecard,
-                                                  start=start, end=end)}  # fmt: skip
-    visible = restrict(Account.objects.all(), actor, "view")
+    chosen = insights_account_filters(filters)
+    visible = restrict(Account.objects.filter(**chosen), actor, "view")
     keys = list(
         KeyAccount.objects.filter(account__in=visible)
         .select_related("account", "confirmed_by").order_by("account__name")
     )  # fmt: skip
-    key_ids = {k.account_id for k in keys}
-    top = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end)
-           .filter(rank__lte=scorecard.proposals))  # fmt: skip
+    scores = score_list(actor=actor, scorecard=scorecard, start=start, end=end, filters=filters)
+    current = {s.account_id: s for s in scores.filter(account__key_account__isnull=False)}
+    top = list(scores.filter(rank__lte=scorecard.proposals, account__key_account__isnull=True))
     history = list(
         KeyAccountChange.objects.filter(account__in=visible)
         .select_related("account", "actor")[:50]
     )  # fmt: skip
 
-    def current(pk: int) -> dict:
-        s = scores.get(pk)
+    def figures(pk: int) -> dict:
+        s = current.get(pk)
         return {"score": float(s.score), "grade": s.grade, "rank": s.rank} if s else \
             {"score": None, "grade": None, "rank": None}  # fmt: skip
 
@@ -221,14 +222,14 @@ def key_account_overview(*, actor: User, filters: Mapping[str, Any] | None = Non
         "key_accounts": [
             {"account": k.account_id, "name": k.account.name, "reason": k.reason,
              "by_hand": k.by_hand, "confirmed_by": str(k.confirmed_by or ""),
-             "confirmed_at": k.confirmed_at.isoformat(), **current(k.account_id),
-             "review": (scores[k.account_id].grade == "C") if k.account_id in scores else True}
+             "confirmed_at": k.confirmed_at.isoformat(), **figures(k.account_id),
+             "review": current[k.account_id].grade == "C" if k.account_id in current else True}
             for k in keys
         ],
         "proposals": [
             {"account": s.account_id, "name": s.account.name, "score": float(s.score),
              "grade": s.grade, "rank": s.rank}
-            for s in top if s.account_id not in key_ids
+            for s in top
         ],
         "history": [
             {"account": h.account_id, "name": h.account.name, "action": h.action,

@@ -70,9 +70,11 @@ def tiers_apply(
     (profit after the cost to serve, at the settings' splits unless `splits` is given) or
     the active value scorecard's grade (A → platinum, B → gold, C → iron). One TierChange
     with the reason per account whose tier changes; the tier selects the SLA policy."""
+    from .lock_objects import tiers_lock
     from .models import InsightsSettings
 
     _require_admin(actor)
+    tiers_lock()  # overrides set meanwhile wait, so none is overwritten
     settings = InsightsSettings.current()
     source = source or settings.tier_source
     metrics_ensure(start=start, end=end)
@@ -83,7 +85,7 @@ def tiers_apply(
             splits = (float(settings.platinum), float(settings.gold))
         tiers = _pyramid_tiers(start, end, splits)
     locked = set(TierOverride.objects.values_list("account_id", flat=True))
-    current = dict(Account.objects.filter(pk__in=list(tiers)).values_list("pk", "tier"))
+    current = dict(Account.objects.filter(status="active").values_list("pk", "tier"))
     changed = kept = overridden = 0
     for pk, (tier, reason) in tiers.items():
         if pk in locked:
@@ -112,6 +114,9 @@ def tier_override_set(
         raise ValidationError({"tier": _("Choose a tier.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the tier is set by hand.")})
+    from .lock_objects import tiers_lock
+
+    tiers_lock()
     before = Account.objects.get(pk=account.pk).tier
     account_update(actor=None, account=account, data={"tier": tier})
     TierOverride.objects.update_or_create(
@@ -124,7 +129,19 @@ def tier_override_set(
 
 
 @transaction.atomic
-def tier_override_clear(*, actor: User | None, account: Account) -> None:
-    """Hand the account's tier back to the pyramid (from its next application)."""
+def tier_override_clear(*, actor: User | None, account: Account, reason: str = "") -> None:
+    """Hand the account's tier back to the tier source (from its next application); the
+    lifting is recorded as a tier change (the tier itself stays until then)."""
+    from .lock_objects import tiers_lock
+
     _require_admin(actor)
-    TierOverride.objects.filter(account=account).delete()
+    tiers_lock()
+    deleted, _rows = TierOverride.objects.filter(account=account).delete()
+    if not deleted:
+        return
+    tier = Account.objects.get(pk=account.pk).tier
+    TierChange.objects.create(
+        account=account, from_tier=tier, to_tier=tier, source=TierChange.Source.MANUAL,
+        actor=actor,
+        reason=(reason.strip() or _("Set by hand no longer: the tier source decides again."))[:300],
+    )  # fmt: skip

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from keycare.accounts.tests.factories import AccountFactory, OrderFactory, ProductFactory
 from keycare.core.scoping import restrict
@@ -56,11 +57,14 @@ def test_own_and_group_figures(group):
     assert (plant.largest_order, plant.average_order) == (Decimal("30000"), Decimal("25000"))
     assert (plant.previous_revenue, plant.growth) == (Decimal("25000"), Decimal("100.00"))
     assert (plant.cost_to_serve, plant.tickets) == (Decimal("600"), 1)
-    assert (plant.first_order, plant.recency_days) == (dt.date(2025, 6, 1), 213)
+    # counted up to the end of the period, or up to today when the period ends later
+    last = plant.last_order
+    assert (plant.first_order, plant.recency_days) == (
+        dt.date(2025, 6, 1), (min(END, timezone.localdate()) - last).days)  # fmt: skip
     hq_own, hq_group = m[("集团", "own")], m[("集团", "group")]
     assert (hq_own.revenue, hq_own.tenure_days) == (
         Decimal("10000"),
-        (END - dt.date(2024, 1, 10)).days,
+        (min(END, timezone.localdate()) - dt.date(2024, 1, 10)).days,
     )
     assert (hq_group.revenue, hq_group.orders, hq_group.largest_order) == (
         Decimal("60000"),
@@ -150,3 +154,11 @@ def test_earlier_trailing_periods_are_pruned(group, admin_user):
     assert not AccountScore.objects.filter(period_end=yesterday[1]).exists()
     assert refresh() == "metrics up to date; scores up to date"
     assert metrics_prune_trailing() == []
+
+
+def test_growth_from_a_tiny_previous_revenue_does_not_overflow():
+    from keycare.insights.metrics import GROWTH_LIMIT, _growth
+
+    assert _growth(Decimal("1000000"), Decimal("0.01")) == GROWTH_LIMIT
+    assert _growth(Decimal("150"), Decimal("100")) == Decimal("50.00")
+    assert _growth(Decimal("150"), Decimal("0")) is None

@@ -306,9 +306,11 @@ def test_key_account_designation_is_recorded(simple_card, admin_user, executive,
     with pytest.raises(ValidationError):
         key_account_designate(actor=executive, account=a, reason="  ")
     assert not KeyAccount.objects.exists()
-    key_account_designate(actor=executive, account=a, reason="营收第一", scorecard=simple_card,
-                          score=Decimal("50"))  # fmt: skip
-    key_account_designate(actor=admin_user, account=b, reason="战略合作伙伴", by_hand=True)
+    key_account_designate(actor=executive, account=a, reason="营收第一", start=START, end=END)
+    # rank 2 with one proposal: the service records it as added by hand
+    key_account_designate(actor=admin_user, account=b, reason="战略合作伙伴", start=START, end=END)
+    assert [(k.account.name, k.by_hand, k.score) for k in KeyAccount.objects.order_by("id")] == [
+        ("甲", False, Decimal("50.00")), ("乙", True, Decimal("25.00"))]  # fmt: skip
     with pytest.raises(ApplicationError):
         key_account_designate(actor=admin_user, account=b, reason="again")
     overview = key_account_overview(actor=executive, filters=PERIOD)

@@ -65,6 +65,10 @@ def test_a_tier_set_by_hand_stays(book, admin_user, kam):
     manual = TierChange.objects.get(account=book[5], source="manual")
     assert (manual.from_tier, manual.to_tier, manual.actor) == ("iron", "gold", admin_user)
     tier_override_clear(actor=admin_user, account=book[5])
+    lifted = TierChange.objects.filter(account=book[5]).first()  # newest first
+    assert (lifted.from_tier, lifted.to_tier, lifted.source, lifted.actor) == (
+        "gold", "gold", "manual", admin_user)  # fmt: skip
+    assert lifted.reason == "Set by hand no longer: the tier source decides again."
     tiers_apply(actor=admin_user, start=START, end=END)
     assert Account.objects.get(pk=book[5].pk).tier == "lead"
 

@@ -15,7 +15,7 @@ from keycare.accounts.tests.factories import AccountFactory, OrderFactory, Produ
 from keycare.insights.models import KeyAccount, KeyAccountChange, QualitativeScore, Scorecard
 
 pytestmark = pytest.mark.django_db
-QUERIES = 15  # the ranking page, whatever the number of accounts
+QUERIES = 14  # the ranking page, whatever the number of accounts
 
 
 def _book(n: int, owner=None):
@@ -166,7 +166,7 @@ def test_executives_confirm_key_accounts_others_cannot(client, executive, kam, a
     page = client.get("/insights/key-accounts/")
     assert page.status_code == 200 and not page.context["may_designate"]
     refused = client.post(f"/insights/key-accounts/{accounts[0].pk}/",
-                          {"reason": "我想要", "proposal": "1"}, follow=True)  # fmt: skip
+                          {"reason": "我想要"}, follow=True)  # fmt: skip
     assert "Only executives and administrators designate key accounts." in refused.content.decode()
     assert _api(kam).post("/api/v1/insights/key-accounts/", {
         "account": accounts[0].pk, "reason": "x"}).status_code == 403  # fmt: skip
@@ -179,15 +179,18 @@ def test_executives_confirm_key_accounts_others_cannot(client, executive, kam, a
         f"/insights/key-accounts/{accounts[2].pk}/", {"reason": ""}, follow=True
     )
     assert "Give the reason for the decision." in no_reason.content.decode()
-    client.post(
-        f"/insights/key-accounts/{accounts[2].pk}/", {"reason": "利润最高", "proposal": "1"}
-    )
+    evil = client.post(f"/insights/key-accounts/{accounts[2].pk}/",
+                       {"reason": "利润最高", "next": "/\\evil.example/"})  # fmt: skip
+    assert evil["Location"] == "/insights/key-accounts/"  # never off the site
     key = KeyAccount.objects.get()
     assert (key.account, key.by_hand, key.confirmed_by) == (accounts[2], False, executive)
     assert key.score is not None and key.scorecard.version == 1
+    prospect = AccountFactory(name="战略新客户", status="prospect")  # no score: by hand
     by_hand = _api(admin_user).post("/api/v1/insights/key-accounts/", {
-        "account": accounts[0].pk, "reason": "战略伙伴", "by_hand": True})  # fmt: skip
-    assert by_hand.status_code == 201 and by_hand.json()["score"] is None
+        "account": prospect.pk, "reason": "战略伙伴", "by_hand": False})  # fmt: skip
+    assert by_hand.status_code == 201
+    assert (by_hand.json()["by_hand"], by_hand.json()["score"]) == (True, None)
+    accounts[0] = prospect
     removed = _api(admin_user).post(f"/api/v1/insights/key-accounts/{accounts[0].pk}/remove/",
                                     {"reason": "合作结束"})  # fmt: skip
     assert removed.status_code == 204

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -219,8 +220,10 @@ class KeyAccountActionView(PageView):
         _require_insights(actor)
         account = _account_or_404(actor, pk)
         form = ReasonForm(request.POST)
-        back = request.POST.get("next") or reverse("web:insights_key_accounts")
-        if not back.startswith("/") or back.startswith("//"):
+        back = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             back = reverse("web:insights_key_accounts")
         if not form.is_valid():
             messages.error(request, _("Give the reason for the decision."))
@@ -232,15 +235,13 @@ class KeyAccountActionView(PageView):
                 messages.success(request, _("%(account)s is no longer a key account.")
                                  % {"account": account.name})  # fmt: skip
             else:
-                proposal = request.POST.get("proposal") == "1"
-                explained = account_score_get(actor=actor, account=account) if proposal else None
-                services.key_account_designate(
-                    actor=actor, account=account, reason=form.cleaned_data["reason"],
-                    by_hand=not proposal,
-                    scorecard=Scorecard.objects.get(pk=explained["scorecard"]["id"])
-                    if explained else None,
-                    score=explained["score"] if explained else None,
-                )  # fmt: skip
+                try:
+                    start, end = insights_period(request.POST)
+                except ValidationError:
+                    start, end = insights_period(None)
+                services.key_account_designate(actor=actor, account=account,
+                                               reason=form.cleaned_data["reason"],
+                                               start=start, end=end)  # fmt: skip
                 messages.success(request, _("%(account)s is a key account.")
                                  % {"account": account.name})  # fmt: skip
         except ValidationError as exc:
