@@ -98,10 +98,12 @@ def scorecard_active() -> Scorecard:
 def scorecard_draft(*, actor: User | None) -> Scorecard:
     """The draft to edit: the existing one, or a copy of the newest version."""
     _require_admin(actor)
-    draft = Scorecard.objects.select_for_update().filter(status=Scorecard.Status.DRAFT).first()
+    # lock the newest version first: two administrators starting a draft at once queue
+    # here, and the second finds the first one's draft
+    source = Scorecard.objects.select_for_update().order_by("-version").first()
+    draft = Scorecard.objects.filter(status=Scorecard.Status.DRAFT).first()
     if draft is not None:
         return draft
-    source = Scorecard.objects.order_by("-version").first()
     draft = Scorecard.objects.create(
         name=source.name if source else _("Value scorecard"),
         version=(source.version + 1) if source else 1,
@@ -380,8 +382,8 @@ def scores_compute(
     scores_lock(scorecard.pk)
     if only_if_stale and not _stale(scorecard, start, end):
         return 0
-    now = timezone.now()  # before reading: a refresh committed meanwhile is newer
     metrics_ensure(start=start, end=end)
+    now = timezone.now()  # before reading: a refresh committed meanwhile is newer
     criteria = list(scorecard.criteria.select_related("qualitative"))
     accounts, values = criterion_values(
         keys={c.key for c in criteria}, start=start, end=end,

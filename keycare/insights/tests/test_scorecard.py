@@ -368,3 +368,58 @@ def test_the_seeded_scorecard_is_active_and_sums_to_100():
     assert card.version == 1 and card.status == Scorecard.Status.ACTIVE
     assert sum(c.weight for c in card.criteria.all()) == 100
     assert {c.key for c in card.criteria.all()} >= {"gross_profit", "q:strategic_fit"}
+
+
+def _race(work, *args_per_racer):
+    """Run `work` for each argument at once (PostgreSQL: threads with their own connections
+    and real concurrent transactions; SQLite serialises writers: one after the other)."""
+    import threading
+
+    from django.db import connection
+
+    results, errors = [], []
+    barrier = threading.Barrier(len(args_per_racer))
+
+    def run(arg, in_thread=True):
+        try:
+            if in_thread:
+                barrier.wait(timeout=10)
+            results.append(work(arg))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            if in_thread:
+                connection.close()
+
+    if connection.vendor == "postgresql":
+        threads = [threading.Thread(target=run, args=(a,)) for a in args_per_racer]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    else:
+        for a in args_per_racer:
+            run(a, in_thread=False)
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_start_a_draft_at_once_one_draft(make_user):
+
+    admins = [make_user("administrator", username=f"adm{i}") for i in range(2)]
+    results, errors = _race(lambda actor: scorecard_draft(actor=actor).pk, *admins)
+    assert errors == []
+    assert len(set(results)) == 1
+    assert Scorecard.objects.filter(status="draft").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stale_scores_computed_at_once_are_computed_once():
+    _book([("甲", 100_000, 50_000, None), ("乙", 60_000, 30_000, None)])
+    card = scorecard_active()
+    results, errors = _race(
+        lambda _i: scores_compute(scorecard=card, start=START, end=END, only_if_stale=True), 1, 2
+    )
+    assert errors == []
+    assert sorted(results) == [0, 2]  # the second waited, found them fresh
+    assert AccountScore.objects.filter(scorecard=card).count() == 2

@@ -56,7 +56,10 @@ class CriterionForm(forms.Form):
     normalisation = forms.ChoiceField(
         label=_("Normalisation"), choices=ScorecardCriterion.Normalisation.choices
     )
-    higher_is_better = forms.BooleanField(label=_("Higher is better"), required=False)
+    higher_is_better = forms.ChoiceField(
+        label=_("Better when"), required=False,
+        choices=[("", _("As the metric says")), ("1", _("Higher")), ("0", _("Lower"))],
+    )  # fmt: skip
     parameters = forms.CharField(
         label=_("Thresholds or range"), required=False, max_length=300,
         help_text=_("Thresholds: bound:points; … (e.g. 100000:40; 500000:70). Range: low;high (e.g. 1;10)."),
@@ -80,7 +83,7 @@ class CriterionForm(forms.Form):
             return None
         return {"key": data["key"], "weight": data.get("weight"),
                 "normalisation": data["normalisation"],
-                "higher_is_better": data.get("higher_is_better", False),
+                "higher_is_better": {"1": True, "0": False}.get(data.get("higher_is_better") or ""),
                 "parameters": data.get("parameters") or []}  # fmt: skip
 
 

@@ -75,9 +75,9 @@ def test_an_administrator_edits_and_publishes_a_draft(client, admin_user):
             "c-TOTAL_FORMS": "3", "c-INITIAL_FORMS": "0", "c-MIN_NUM_FORMS": "0",
             "c-MAX_NUM_FORMS": "40",
             "c-0-key": "gross_profit", "c-0-weight": "70", "c-0-normalisation": "percentile",
-            "c-0-higher_is_better": "on",
+            "c-0-higher_is_better": "1",
             "c-1-key": "q:strategic_fit", "c-1-weight": "20", "c-1-normalisation": "range",
-            "c-1-higher_is_better": "on", "c-1-parameters": "1;10",
+            "c-1-higher_is_better": "", "c-1-parameters": "1;10",
             "c-2-key": "", "c-2-weight": "", "c-2-normalisation": "minmax"}  # fmt: skip
     bad = client.post("/insights/scorecard/draft/", {**data, "action": "publish"})
     assert bad.status_code == 400

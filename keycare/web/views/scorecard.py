@@ -4,6 +4,7 @@ comparisons, key account designation, and the versions with their criteria."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -402,7 +403,8 @@ class ScorecardDraftView(PageView):
                    "proposals": draft.proposals, "notes": draft.notes,
                    "lock_version": draft.lock_version}  # fmt: skip
         rows = [{"key": c.key, "weight": c.weight, "normalisation": c.normalisation,
-                 "higher_is_better": c.higher_is_better, "parameters": parameters_text(c)}
+                 "higher_is_better": "1" if c.higher_is_better else "0",
+                 "parameters": parameters_text(c)}
                 for c in draft.criteria.select_related("qualitative")]  # fmt: skip
         return (
             ScorecardForm(data, initial=initial),
@@ -431,12 +433,9 @@ class ScorecardDraftView(PageView):
             lock_version = data.pop("lock_version")
             criteria = [c for c in (f.as_criterion() for f in formset.forms) if c]
             try:
-                draft = services.scorecard_update(
-                    actor=request.user, scorecard=draft, data=data, criteria=criteria,
-                    lock_version=lock_version,
-                )  # fmt: skip
+                with transaction.atomic():  # saved and published together, or neither
+                    draft = self._save_and_publish(request, draft, data, criteria, lock_version)
                 if request.POST.get("action") == "publish":
-                    services.scorecard_publish(actor=request.user, scorecard=draft)
                     messages.success(request, _("Version %(version)s is published and in use.")
                                      % {"version": draft.version})  # fmt: skip
                     return redirect("web:insights_scorecard_versions")
@@ -450,3 +449,12 @@ class ScorecardDraftView(PageView):
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
         return self._render(request, draft, form, formset, status=400)
+
+    def _save_and_publish(self, request, draft, data, criteria, lock_version) -> Scorecard:
+        draft = services.scorecard_update(
+            actor=request.user, scorecard=draft, data=data, criteria=criteria,
+            lock_version=lock_version,
+        )  # fmt: skip
+        if request.POST.get("action") == "publish":
+            draft = services.scorecard_publish(actor=request.user, scorecard=draft)
+        return draft
