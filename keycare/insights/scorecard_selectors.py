@@ -245,16 +245,15 @@ def account_value_summary(*, actor: User, account: Account) -> dict | None:
     """The value section of the account 360 page, read only (no computation on a page
     view): the latest stored score of the version in use — the trailing twelve months when
     scored, else the latest period — with its three largest contributions, whether it is a
-    key account, and CLV when today's fit is cached. None for those who may not see scores.
+    key account, and CLV from the latest fit (the daily tick fits). None for those who may
+    not see scores.
     A fixed number of queries."""
     from django.core.cache import cache
-    from django.db.models import Count, Max
-    from django.utils import timezone
 
-    from keycare.accounts.models import Order
     from keycare.core.scoping import user_can_any
 
     from .metrics import trailing_twelve_months
+    from .selectors import CLV_LATEST
 
     if not user_can_any(actor, "view", AccountScore):
         return None
@@ -279,13 +278,13 @@ def account_value_summary(*, actor: User, account: Account) -> dict | None:
             "missing": [p["label"] for p in parts if p["missing"]],
         }  # fmt: skip
     key = KeyAccount.objects.filter(account=account).select_related("confirmed_by").first()
-    today = timezone.localdate()
-    book = Order.objects.filter(order_date__lte=today).aggregate(n=Count("id"), last=Max("id"))
-    fitted = cache.get(f"keycare:clv:{today.isoformat()}:{book['n']}:{book['last']}")
+    latest = cache.get(CLV_LATEST)  # the last fit (within a week), no count of the orders
     clv = None
-    if fitted is not None and account.pk in fitted["accounts"]:
-        alive, orders, revenue = fitted["accounts"][account.pk]
-        clv = {"p_alive": alive, "expected_orders_12m": orders, "expected_revenue_12m": revenue}
+    if latest is not None and account.pk in latest["accounts"]:
+        alive, orders, revenue = latest["accounts"][account.pk]
+        clv = {"p_alive": alive, "expected_orders_12m": orders, "expected_revenue_12m": revenue,
+               "as_of": latest["date"]}  # fmt: skip
+    fitted = latest
     return {"score": explained, "key_account": key, "clv": clv, "clv_fitted": fitted is not None}
 
 

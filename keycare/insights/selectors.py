@@ -497,6 +497,9 @@ def clv_at_bound(bgnbd, gamma_gamma) -> list[str]:
     return [k for k, v in values.items() if abs(math.log(v)) > LOG_BOUND - 3]
 
 
+CLV_LATEST = "keycare:clv:latest"
+
+
 def clv_fitted() -> dict:
     """BG/NBD and Gamma-Gamma fitted on the whole order book (the models describe the
     customer base) with each account's P(alive), expected orders and expected revenue over
@@ -558,6 +561,9 @@ def clv_fitted() -> dict:
             },
         }
         cache.set(key, fitted, timeout=24 * 3600)
+        # the latest fit, for readers that must not count the order book (the 360 page)
+        cache.set(CLV_LATEST, {"date": end.isoformat(), "accounts": fitted["accounts"]},
+                  timeout=7 * 24 * 3600)  # fmt: skip
     return fitted
 
 

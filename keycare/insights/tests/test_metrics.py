@@ -149,7 +149,13 @@ def test_earlier_trailing_periods_are_pruned(group, admin_user):
     for start, end in [yesterday, *keep]:
         metrics_recompute(start=start, end=end)
     scores_compute(scorecard=scorecard_active(), start=yesterday[0], end=yesterday[1])
-    assert refresh() == "metrics computed; scores computed"
+    first = refresh()
+    # a new day: tiers applied from the tier source (each change recorded), CLV refitted
+    from keycare.insights.models import TierChange
+
+    changed = TierChange.objects.count()
+    assert first == f"metrics computed; scores computed; {changed} tiers changed; CLV fitted"
+    assert changed > 0
     assert metric_periods() == sorted([*keep, trailing_twelve_months(today)])
     assert not AccountScore.objects.filter(period_end=yesterday[1]).exists()
     assert refresh() == "metrics up to date; scores up to date"

@@ -178,13 +178,13 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
     # session, user, roles, account, team, tags, contact links, contacts, subtree,
     # revenue by month, recent orders, equipment page, equipment count, equipment service
     # history, open tickets, service figures, CSAT, NPS, may-send-NPS, can-change; the
-    # value section: scorecard in use, its score, key account, order-book state (CLV cache);
+    # value section: scorecard in use, its score, key account (CLV from the cache);
     # the tier section: the tier set by hand, the last tier changes; the type section: the
     # latest and the confirming assessment in one query (its strategy too once typed)
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(26):
         assert client.get(url).status_code == 200
     add_data(8)
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(26):
         response = client.get(url)
     assert len(response.context["contacts"]) == 12  # two bosses and their ten reports
     assert len(response.context["subtree"]) == 11
