@@ -7,6 +7,8 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keycare.accounts.choices import AccountTier
@@ -19,6 +21,8 @@ from keycare.users.models import User
 from . import calculations as calc
 from .metrics import metrics_ensure
 from .models import AccountMetric, MetricScope, TierChange, TierOverride
+
+BATCH = 2000
 
 
 def _require_admin(actor: User | None) -> None:
@@ -86,7 +90,11 @@ def tiers_apply(
         tiers = _pyramid_tiers(start, end, splits)
     locked = set(TierOverride.objects.values_list("account_id", flat=True))
     current = dict(Account.objects.filter(status="active").values_list("pk", "tier"))
-    changed = kept = overridden = 0
+    kept = overridden = 0
+    moves: dict[str, list[int]] = {}
+    changes = []
+    now = timezone.now()
+    kind = TierChange.Source.SCORECARD if source == "scorecard" else TierChange.Source.PYRAMID
     for pk, (tier, reason) in tiers.items():
         if pk in locked:
             overridden += 1
@@ -94,14 +102,18 @@ def tiers_apply(
         if current.get(pk) == tier:
             kept += 1
             continue
-        account_update(actor=None, account=Account(pk=pk), data={"tier": tier})
-        TierChange.objects.create(
-            account_id=pk, from_tier=current.get(pk) or "", to_tier=tier, reason=reason,
-            source=TierChange.Source.SCORECARD if source == "scorecard" else TierChange.Source.PYRAMID,
-            actor=actor,
-        )  # fmt: skip
-        changed += 1
-    return {"changed": changed, "kept": kept, "overridden": overridden}
+        moves.setdefault(tier, []).append(pk)
+        changes.append(TierChange(account_id=pk, from_tier=current.get(pk) or "", to_tier=tier,
+                                  reason=reason, source=kind, actor=actor, at=now))  # fmt: skip
+    # set-based: one UPDATE per tier and batch (the first application may move every account;
+    # the tier is not part of the search text, so nothing else of account_update applies)
+    for tier, ids in moves.items():
+        for i in range(0, len(ids), BATCH):
+            Account.objects.filter(pk__in=ids[i : i + BATCH]).update(
+                tier=tier, version=F("version") + 1, updated_at=now
+            )
+    TierChange.objects.bulk_create(changes, batch_size=BATCH)
+    return {"changed": len(changes), "kept": kept, "overridden": overridden}
 
 
 @transaction.atomic
