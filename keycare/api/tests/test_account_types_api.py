@@ -12,19 +12,11 @@ from keycare.accounts.tests.factories import (
     ContactFactory,
 )
 from keycare.insights.account_types import account_type_assess
-from keycare.insights.defaults import insights_defaults_ensure
 from keycare.insights.models import AccountTypeAssessment, ServiceStrategy
 
 pytestmark = pytest.mark.django_db
 ANSWERS = {"price_focus": 1, "self_service": 1, "values_advice": 3, "pays_for_service": 2,
            "joint_planning": 5, "changes_organisation": 4}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _strategies(request):
-    """The seeded strategies (put back where a transactional test flushed them)."""
-    if "django_db" in request.keywords or "db" in request.fixturenames:
-        insights_defaults_ensure()
 
 
 @pytest.fixture

@@ -13,20 +13,12 @@ from keycare.accounts.tests.factories import (
     ContactFactory,
 )
 from keycare.insights.account_types import account_type_assess, account_type_confirm
-from keycare.insights.defaults import insights_defaults_ensure
 from keycare.insights.models import AccountTypeAssessment, ServiceStrategy
 from keycare.users.choices import Role
 
 pytestmark = pytest.mark.django_db
 ANSWERS = {"price_focus": 5, "self_service": 4, "values_advice": 2, "pays_for_service": 1,
            "joint_planning": 1, "changes_organisation": 1}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _strategies(request):
-    """The seeded strategies (put back where a transactional test flushed them)."""
-    if "django_db" in request.keywords or "db" in request.fixturenames:
-        insights_defaults_ensure()
 
 
 @pytest.fixture

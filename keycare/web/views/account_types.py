@@ -30,6 +30,7 @@ from keycare.users.choices import Role
 
 from ..forms.account_types import ConfirmForm, QuestionnaireForm, StrategyForm
 from .base import PageView, apply_errors
+from .insights import _query_with
 
 TABLE_ROWS = 100
 
@@ -37,16 +38,6 @@ TABLE_ROWS = 100
 def _require_types(actor) -> None:
     if not account_types_visible(actor):
         raise Http404
-
-
-def _query_with(request, **params) -> str:
-    query = request.GET.copy()
-    for key, value in params.items():
-        if value is None:
-            query.pop(key, None)
-        else:
-            query[key] = value
-    return "?" + query.urlencode()
 
 
 class AccountTypesView(PageView):
