@@ -54,12 +54,16 @@ def _choices(filters: Mapping[str, Any] | None) -> tuple[str | None, bool]:
     return raw_type or None, raw_pending in ("true", "1")
 
 
-def _visible_accounts(actor: User) -> QuerySet[Account]:
+def _visible_accounts(actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Account]:
     """The accounts whose type the actor sees: those they see, when they see types at all
-    (the assessment rule follows the account for those who may see orders)."""
+    (the assessment rule follows the account for those who may see orders), narrowed to
+    the region and industry in `filters` (the insights filters)."""
+    from .selectors import insights_account_filters
+
     if not account_types_visible(actor):
         return Account.objects.none()
-    return restrict(Account.objects.all(), actor, "view")
+    chosen = insights_account_filters(filters)
+    return restrict(Account.objects.filter(**chosen), actor, "view")
 
 
 def typed_account_list(
@@ -75,7 +79,7 @@ def typed_account_list(
         "-assessed_at", "-id"
     )
     confirmed = latest.exclude(confirmed_type="")
-    qs = _visible_accounts(actor).annotate(
+    qs = _visible_accounts(actor, filters).annotate(
         assessment_id=Subquery(latest.values("pk")[:1]),
         suggested_type=Subquery(latest.values("suggested_type")[:1]),
         assessment_confirmed=Subquery(latest.values("confirmed_type")[:1]),
@@ -103,14 +107,15 @@ def account_type_overview(*, actor: User, filters: Mapping[str, Any] | None = No
     pending count, the accounts, the users who confirmed."""
     chosen, pending = _choices(filters)
     labels = _type_labels()
-    visible = _visible_accounts(actor)
+    visible = _visible_accounts(actor, filters)
     counts = dict(
         visible.order_by()
         .values_list("account_type")
         .annotate(n=Count("pk"))
         .values_list("account_type", "n")
     )
-    awaiting = typed_account_list(actor=actor, filters={"pending": "true"}).count()
+    region = {k: v for k, v in (filters or {}).items() if k in ("province", "industry")}
+    awaiting = typed_account_list(actor=actor, filters={**region, "pending": "true"}).count()
     accounts = list(typed_account_list(actor=actor, filters=filters))
     confirmers = User.objects.in_bulk({a.confirmed_by_id for a in accounts} - {None})
     return {

@@ -242,8 +242,8 @@ def _values(account_id: int, scope: str, f: _Figures, start: dt.date, end: dt.da
         f.largest,
         (f.revenue / f.orders).quantize(q2) if f.orders else ZERO,  # average_order
         f.first, f.last,
-        (as_of - f.last).days if f.last else None,  # recency_days
-        (as_of - f.first).days if f.first else None,  # tenure_days
+        max(0, (as_of - f.last).days) if f.last else None,  # recency_days (an order dated
+        max(0, (as_of - f.first).days) if f.first else None,  # later than today counts 0)
         f.previous,
         _growth(f.revenue, f.previous),
         f.cost_to_serve, f.tickets,

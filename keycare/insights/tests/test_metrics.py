@@ -168,3 +168,14 @@ def test_growth_from_a_tiny_previous_revenue_does_not_overflow():
     assert _growth(Decimal("1000000"), Decimal("0.01")) == GROWTH_LIMIT
     assert _growth(Decimal("150"), Decimal("100")) == Decimal("50.00")
     assert _growth(Decimal("150"), Decimal("0")) is None
+
+
+def test_an_order_dated_after_today_counts_as_recent():
+    today = timezone.localdate()
+    account = AccountFactory(name="预约客户")
+    product = ProductFactory(list_price=Decimal(1000), standard_cost=Decimal(500))
+    OrderFactory(account=account, order_date=today + dt.timedelta(days=10),
+                 lines=[{"product": product, "quantity": 1}])  # fmt: skip
+    metrics_recompute(start=today - dt.timedelta(days=30), end=today + dt.timedelta(days=30))
+    row = AccountMetric.objects.get(account=account, scope="own")
+    assert (row.orders, row.recency_days, row.tenure_days) == (1, 0, 0)

@@ -113,11 +113,12 @@ def test_the_types_page_takes_a_fixed_number_of_queries(login, people, django_as
     add(2)
     client = login(people["executive"])
     client.get(reverse("web:insights_types"))
-    # session, user, roles, counts, pending, accounts, confirming users
-    with django_assert_num_queries(7):
+    # session, user, roles, counts, pending, accounts, confirming users, the region and
+    # industry choices
+    with django_assert_num_queries(9):
         client.get(reverse("web:insights_types"))
     add(8)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = client.get(reverse("web:insights_types"))
     assert len(response.context["figures"]["rows"]) == 10
 
@@ -367,3 +368,13 @@ def test_a_team_key_account_manager_may_assess(login, make_user, account):
     response = login(member).post(_assess_url(account), {"action": "assess", **ANSWERS})
     assert response.status_code == 302
     assert AccountTypeAssessment.objects.get(account=account).assessed_by == member
+
+
+def test_the_types_page_follows_the_region_filter(client, admin_user):
+    AccountFactory(name="浙江客户", province="浙江省")
+    AccountFactory(name="江苏客户", province="江苏省")
+    client.force_login(admin_user)
+    page = client.get(reverse("web:insights_types"), {"province": "浙江省"})
+    assert [r["name"] for r in page.context["figures"]["rows"]] == ["浙江客户"]
+    assert page.context["figures"]["accounts"] == 1
+    assert page.context["chosen"] == {"province": "浙江省"}

@@ -55,11 +55,19 @@ class AccountTypesView(PageView):
         except ValidationError as error:
             errors = error.message_dict
             figures = account_type_overview(actor=actor)
+        from keycare.insights.selectors import insights_account_filters, insights_filter_choices
+
+        try:
+            chosen = insights_account_filters(self.request.GET)
+        except ValidationError:
+            chosen = {}
         keys = [*(t["type"] for t in figures["types"]), "none"]
         links = {k: _query_with(self.request, type=k, pending=None) for k in keys}
         return {
             "figures": figures,
             "errors": errors,
+            "choices": insights_filter_choices(actor=actor),
+            "chosen": chosen,
             "table_rows": TABLE_ROWS,
             "type_links": links,
             "pending_link": _query_with(self.request, type=None, pending="true"),
