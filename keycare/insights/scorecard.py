@@ -296,20 +296,22 @@ def qualitative_scores_set(
 
 
 def criterion_values(
-    *, keys: set[str], start: dt.date, end: dt.date, qualitative: Mapping[str, int] | None = None
-) -> tuple[list[int], dict[str, dict[int, float | None]]]:
+    *, keys: set[str], start: dt.date, end: dt.date, qualitative: Mapping[str, int] | None = None,
+    scope: str = MetricScope.OWN,
+) -> tuple[list[int], dict[str, dict[int, float | None]]]:  # fmt: skip
     """The accounts scored — active, with at least one order in the period (an account with
     no business in the period is no candidate, and a crowd of zeros would distort the
     min–max and percentile points of everyone else) — and each criterion's raw value per
     account, for metric keys and for qualitative keys ("q:…" → criterion id in
     `qualitative`). A fixed number of queries, none with a list of ids: the period's metric
-    rows, the qualitative scores of the criteria, the CLV fit when used."""
-    rows = list(
-        AccountMetric.objects.filter(
-            period_start=start, period_end=end, scope=MetricScope.OWN,
-            account__status="active", orders__gt=0,
-        ).values("account_id", *STORED)
-    )  # fmt: skip
+    rows, the qualitative scores of the criteria, the CLV fit when used. Scope "group":
+    the groups (top-level accounts) with the figures of all their branches."""
+    metrics = AccountMetric.objects.filter(
+        period_start=start, period_end=end, scope=scope, account__status="active", orders__gt=0
+    )
+    if scope == MetricScope.GROUP:
+        metrics = metrics.filter(account__parent__isnull=True)
+    rows = list(metrics.values("account_id", *STORED))
     accounts = [r["account_id"] for r in rows]
     values: dict[str, dict[int, float | None]] = {}
     for key in keys & set(STORED):
@@ -348,16 +350,16 @@ def criterion_values(
     return accounts, values
 
 
-SCORE_COLUMNS = ("scorecard_id", "account_id", "period_start", "period_end", "score", "grade",
-                 "rank", "breakdown", "computed_at")  # fmt: skip
+SCORE_COLUMNS = ("scorecard_id", "account_id", "scope", "period_start", "period_end", "score",
+                 "grade", "rank", "breakdown", "computed_at")  # fmt: skip
 
 
-def _stale(scorecard: Scorecard, start: dt.date, end: dt.date) -> bool:
+def _stale(scorecard: Scorecard, start: dt.date, end: dt.date, scope: str = "own") -> bool:
     """Missing, or — for a period that reaches today — older than the metric rows they
     come from. A past period's scores stay as they were computed (reproducible: the figures
     and judgements of that time); `keycare insights score` recomputes them on purpose."""
     oldest = AccountScore.objects.filter(
-        scorecard=scorecard, period_start=start, period_end=end
+        scorecard=scorecard, scope=scope, period_start=start, period_end=end
     ).aggregate(at=Min("computed_at"))["at"]
     if oldest is None:
         return True
@@ -371,8 +373,9 @@ def _stale(scorecard: Scorecard, start: dt.date, end: dt.date) -> bool:
 
 @transaction.atomic
 def scores_compute(
-    *, scorecard: Scorecard, start: dt.date, end: dt.date, only_if_stale: bool = False
-) -> int:
+    *, scorecard: Scorecard, start: dt.date, end: dt.date, only_if_stale: bool = False,
+    scope: str = MetricScope.OWN,
+) -> int:  # fmt: skip
     """Score every active account with orders in the period on this version, replacing the
     version's stored scores of the period; the number of accounts scored. One writer per
     version at a time (a lock), which with `only_if_stale` re-checks after waiting, so two
@@ -380,14 +383,14 @@ def scores_compute(
     from .lock_objects import scores_lock
 
     scores_lock(scorecard.pk)
-    if only_if_stale and not _stale(scorecard, start, end):
+    if only_if_stale and not _stale(scorecard, start, end, scope):
         return 0
     metrics_ensure(start=start, end=end)
     now = timezone.now()  # before reading: a refresh committed meanwhile is newer
     criteria = list(scorecard.criteria.select_related("qualitative"))
     accounts, values = criterion_values(
         keys={c.key for c in criteria}, start=start, end=end,
-        qualitative={c.key: c.qualitative_id for c in criteria if c.qualitative_id},
+        qualitative={c.key: c.qualitative_id for c in criteria if c.qualitative_id}, scope=scope,
     )  # fmt: skip
     points = {
         c.key: calc.normalise(values[c.key], method=c.normalisation,
@@ -413,37 +416,41 @@ def scores_compute(
         for position, pk in enumerate(ranked, start=1):
             if totals[pk] != previous:  # equal scores share a rank (1, 2, 2, 4)
                 rank, previous = position, totals[pk]
-            yield (scorecard.pk, pk, start, end, Decimal(str(totals[pk])),
+            yield (scorecard.pk, pk, scope, start, end, Decimal(str(totals[pk])),
                    calc.grade(totals[pk], a=a, b=b), rank, breakdowns[pk], now)  # fmt: skip
 
-    AccountScore.objects.filter(scorecard=scorecard, period_start=start, period_end=end).delete()
+    AccountScore.objects.filter(
+        scorecard=scorecard, scope=scope, period_start=start, period_end=end
+    ).delete()
     bulk_insert_values(AccountScore, SCORE_COLUMNS, rows(), total=len(ranked))
     return len(ranked)
 
 
 def scores_ensure(
-    *, scorecard: Scorecard, start: dt.date, end: dt.date, background: bool = False
-) -> bool:
+    *, scorecard: Scorecard, start: dt.date, end: dt.date, background: bool = False,
+    scope: str = MetricScope.OWN,
+) -> bool:  # fmt: skip
     """Make sure the version has scores for the period: computed now when there are none;
     when they are older than their figures (a period reaching today, see `_stale`), computed
     now or — with `background`, as the pages ask — by a task after this request, the page
     showing the stored scores meanwhile. Whether it computed now."""
     metrics_ensure(start=start, end=end)
-    if not _stale(scorecard, start, end):
+    if not _stale(scorecard, start, end, scope):
         return False
     if (
         background
         and AccountScore.objects.filter(
-            scorecard=scorecard, period_start=start, period_end=end
+            scorecard=scorecard, scope=scope, period_start=start, period_end=end
         ).exists()
     ):
         from keycare.core.background import enqueue_on_commit
 
         from .tasks import refresh_scores_task
 
-        enqueue_on_commit(refresh_scores_task, scorecard.pk, start.isoformat(), end.isoformat())
+        enqueue_on_commit(refresh_scores_task, scorecard.pk, start.isoformat(), end.isoformat(),
+                          scope)  # fmt: skip
         return False
-    scores_compute(scorecard=scorecard, start=start, end=end, only_if_stale=True)
+    scores_compute(scorecard=scorecard, start=start, end=end, only_if_stale=True, scope=scope)
     return True
 
 
@@ -455,11 +462,11 @@ def scores_refresh_current(*, scorecard: Scorecard | None = None) -> int:
         return 0
     periods = (
         AccountScore.objects.filter(scorecard=scorecard, period_end__gte=timezone.localdate())
-        .order_by().values_list("period_start", "period_end").distinct()
+        .order_by().values_list("scope", "period_start", "period_end").distinct()
     )  # fmt: skip
     periods = list(periods)
-    for start, end in periods:
-        scores_compute(scorecard=scorecard, start=start, end=end)
+    for scope, start, end in periods:
+        scores_compute(scorecard=scorecard, start=start, end=end, scope=scope)
     return len(periods)
 
 
@@ -506,7 +513,7 @@ def key_account_designate(
     stored = (
         AccountScore.objects.filter(
             scorecard=scorecard, account=account, period_start=start, period_end=end
-        ).first()
+        ).order_by("rank").first()  # its own figures, or as a group with its branches
         if scorecard else None
     )  # fmt: skip
     proposed = stored is not None and stored.rank <= scorecard.proposals

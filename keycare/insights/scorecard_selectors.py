@@ -14,7 +14,7 @@ from keycare.core.scoping import restrict
 from keycare.users.models import User
 
 from . import calculations as calc
-from .models import AccountScore, KeyAccount, KeyAccountChange, Scorecard
+from .models import AccountScore, KeyAccount, KeyAccountChange, MetricScope, Scorecard
 from .scorecard import METRICS, criterion_values, metric_label, scorecard_active, scores_ensure
 from .selectors import insights_account_filters, insights_period
 
@@ -49,16 +49,27 @@ def _explained(breakdown: list[dict], criteria: dict[str, dict]) -> list[dict]:
              else part["key"], "missing": part["value"] is None} for part in breakdown]  # fmt: skip
 
 
+def _scope(filters: Mapping[str, Any] | None) -> str:
+    """Level "account" (default: each account's own figures) or "group" (the groups with
+    their branches, ranked among the groups)."""
+    level = (filters or {}).get("level") or "account"
+    if level not in ("account", "group"):
+        raise ValidationError({"level": [_("Choose the account or the group level.")]})
+    return MetricScope.OWN if level == "account" else MetricScope.GROUP
+
+
 def _context(filters: Mapping[str, Any] | None) -> tuple[Scorecard, dt.date, dt.date]:
     start, end = insights_period(filters)
     scorecard = scorecard_choose(filters)
     # stored scores are served; stale ones are recomputed by a task after the request
-    scores_ensure(scorecard=scorecard, start=start, end=end, background=True)
+    scores_ensure(scorecard=scorecard, start=start, end=end, background=True,
+                  scope=_scope(filters))  # fmt: skip
     return scorecard, start, end
 
 
-def _header(scorecard: Scorecard, start: dt.date, end: dt.date) -> dict:
+def _header(scorecard: Scorecard, start: dt.date, end: dt.date, filters=None) -> dict:
     return {
+        "level": "group" if _scope(filters) == MetricScope.GROUP else "account",
         "scorecard": {"id": scorecard.pk, "name": scorecard.name, "version": scorecard.version,
                       "status": scorecard.status, "grade_a": float(scorecard.grade_a),
                       "grade_b": float(scorecard.grade_b), "proposals": scorecard.proposals},
@@ -74,7 +85,7 @@ def score_list(
     to the region and industry in `filters` (ranks stay those among all accounts)."""
     account = insights_account_filters(filters)
     qs = AccountScore.objects.filter(
-        scorecard=scorecard, period_start=start, period_end=end,
+        scorecard=scorecard, scope=_scope(filters), period_start=start, period_end=end,
         **{f"account__{k}": v for k, v in account.items()},
     )  # fmt: skip
     return restrict(qs, actor, "view").select_related("account").order_by("rank", "account_id")
@@ -103,7 +114,7 @@ def scorecard_ranking(
     )
     scores = list(chosen[:limit] if limit is not None else chosen)
     return {
-        **_header(scorecard, start, end),
+        **_header(scorecard, start, end, filters),
         "criteria": criteria,
         "grades": counts,
         "accounts": sum(counts.values()),
@@ -130,10 +141,10 @@ def account_score_get(
     if score is None:
         return None
     criteria = {c["key"]: c for c in criterion_rows(scorecard)}
-    total = AccountScore.objects.filter(scorecard=scorecard, period_start=start,
-                                        period_end=end).count()  # fmt: skip
+    total = AccountScore.objects.filter(scorecard=scorecard, scope=_scope(filters),
+                                        period_start=start, period_end=end).count()  # fmt: skip
     return {
-        **_header(scorecard, start, end),
+        **_header(scorecard, start, end, filters),
         "account": account.pk, "rank": score.rank, "of": total, "score": float(score.score),
         "grade": score.grade, "computed_at": score.computed_at.isoformat(),
         "breakdown": _explained(score.breakdown, criteria),
@@ -152,7 +163,7 @@ def single_metric_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
     scorecard, start, end = _context(filters)
     scores = list(score_list(actor=actor, scorecard=scorecard, start=start, end=end,
                              filters=filters))  # fmt: skip
-    _scored, found = criterion_values(keys={metric}, start=start, end=end)
+    _scored, found = criterion_values(keys={metric}, start=start, end=end, scope=_scope(filters))
     values = found[metric]
     higher = METRICS[metric][1]
     present = [s for s in scores if values.get(s.account_id) is not None]
@@ -173,7 +184,7 @@ def single_metric_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
                 "score": float(s.score), "grade": s.grade, "score_rank": s.rank}  # fmt: skip
 
     return {
-        **_header(scorecard, start, end),
+        **_header(scorecard, start, end, filters),
         "metric": metric, "metric_label": metric_label(metric), "higher_is_better": higher,
         "top_n": n, "accounts": len(scores),
         "spearman": round(rho, 3) if rho is not None else None,
@@ -218,7 +229,7 @@ def key_account_overview(*, actor: User, filters: Mapping[str, Any] | None = Non
             {"score": None, "grade": None, "rank": None}  # fmt: skip
 
     return {
-        **_header(scorecard, start, end),
+        **_header(scorecard, start, end, filters),
         "key_accounts": [
             {"account": k.account_id, "name": k.account.name, "reason": k.reason,
              "by_hand": k.by_hand, "confirmed_by": str(k.confirmed_by or ""),
@@ -262,7 +273,12 @@ def account_value_summary(*, actor: User, account: Account) -> dict | None:
     score = None
     if scorecard is not None:
         score = (
-            restrict(AccountScore.objects.filter(scorecard=scorecard, account=account), actor)
+            restrict(
+                AccountScore.objects.filter(
+                    scorecard=scorecard, account=account, scope=MetricScope.OWN
+                ),
+                actor,
+            )
             .order_by(_this_period_first(start, end).desc(), "-period_end", "-computed_at")
             .first()
         )

@@ -24,7 +24,7 @@ def refresh_metrics_on_commit(account_ids: Sequence[int]) -> None:
 
 
 @shared_task(name="keycare.insights.tasks.refresh_scores_task", acks_late=True)
-def refresh_scores_task(scorecard_id: int, start: str, end: str) -> int:
+def refresh_scores_task(scorecard_id: int, start: str, end: str, scope: str = "own") -> int:
     """Recompute a version's scores of a period when they are still stale (idempotent)."""
     import datetime as dt
 
@@ -35,7 +35,7 @@ def refresh_scores_task(scorecard_id: int, start: str, end: str) -> int:
     if scorecard is None:
         return 0
     return scores_compute(scorecard=scorecard, start=dt.date.fromisoformat(start),
-                          end=dt.date.fromisoformat(end), only_if_stale=True)  # fmt: skip
+                          end=dt.date.fromisoformat(end), only_if_stale=True, scope=scope)  # fmt: skip
 
 
 @shared_task(name="keycare.insights.tasks.refresh_current_scores_task", acks_late=True)

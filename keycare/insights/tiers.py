@@ -55,7 +55,7 @@ def _scorecard_tiers(start, end) -> dict[int, tuple[str, str]]:
     scores_ensure(scorecard=scorecard, start=start, end=end)
     why = _("Value scorecard v%(version)s, %(start)s to %(end)s: score %(score)s, grade %(grade)s")
     rows = AccountScore.objects.filter(
-        scorecard=scorecard, period_start=start, period_end=end
+        scorecard=scorecard, scope="own", period_start=start, period_end=end
     ).values_list("account_id", "score", "grade")
     return {
         pk: (GRADE_TIERS[grade], why % {"version": scorecard.version, "start": start.isoformat(),

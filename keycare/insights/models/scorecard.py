@@ -192,7 +192,9 @@ class ScorecardCriterion(models.Model):
 
 
 class AccountScore(models.Model):
-    """One account's score on one scorecard version for one period, with the explanation:
+    """One account's score on one scorecard version for one period — of its own figures, or
+    (scope "group") of a group's figures with its branches, ranked among the groups — with
+    the explanation:
     `breakdown` holds, per criterion, its key, label, weight, raw value, normalised points
     (0–100) and weighted points."""
 
@@ -202,6 +204,10 @@ class AccountScore(models.Model):
     account = models.ForeignKey(
         "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
         related_name="value_scores",
+    )  # fmt: skip
+    scope = models.CharField(
+        _("scope"), max_length=5, default="own",
+        choices=[("own", _("This account only")), ("group", _("With its branches"))],
     )  # fmt: skip
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("to"))
@@ -219,13 +225,13 @@ class AccountScore(models.Model):
         ordering = ["rank"]
         constraints = [
             models.UniqueConstraint(
-                fields=["scorecard", "account", "period_start", "period_end"],
-                name="account_score_once",
+                fields=["scorecard", "account", "scope", "period_start", "period_end"],
+                name="account_score_once_per_scope",
             )
         ]
         indexes = [
-            models.Index(fields=["scorecard", "period_start", "period_end", "rank"],
-                         name="score_period_rank"),
+            models.Index(fields=["scorecard", "scope", "period_start", "period_end", "rank"],
+                         name="score_scope_period_rank"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

@@ -423,3 +423,24 @@ def test_stale_scores_computed_at_once_are_computed_once():
     assert errors == []
     assert sorted(results) == [0, 2]  # the second waited, found them fresh
     assert AccountScore.objects.filter(scorecard=card).count() == 2
+
+
+@pytest.mark.django_db
+def test_groups_are_ranked_with_their_branches(simple_card, admin_user):
+    group = AccountFactory(name="集团")
+    plant = AccountFactory(name="集团工厂", parent=group)
+    single = AccountFactory(name="单体客户")
+    product = ProductFactory(list_price=Decimal(40_000), standard_cost=Decimal(10_000))
+    for account, n in ((group, 1), (plant, 2), (single, 2)):
+        for _i in range(n):
+            OrderFactory(account=account, order_date=dt.date(2026, 6, 1),
+                         lines=[{"product": product, "quantity": 1}])  # fmt: skip
+    own = scorecard_ranking(actor=admin_user, filters=PERIOD)
+    assert [r["name"] for r in own["rows"]] == ["集团工厂", "单体客户", "集团"]  # 80k, 80k, 40k
+    grouped = scorecard_ranking(actor=admin_user, filters={**PERIOD, "level": "group"})
+    # the group with its plant (120k) leads; the plant is no group of its own
+    assert grouped["level"] == "group"
+    assert [(r["name"], r["rank"]) for r in grouped["rows"]] == [("集团", 1), ("单体客户", 2)]
+    assert grouped["rows"][0]["breakdown"][0]["value"] == 120_000.0
+    with pytest.raises(ValidationError):
+        scorecard_ranking(actor=admin_user, filters={**PERIOD, "level": "region"})
