@@ -299,12 +299,52 @@ def metrics_recompute(
     return 2 * len(accounts)
 
 
+#: How many periods other than calendar years and trailing twelve months stay stored.
+ADHOC_PERIODS_KEPT = 12
+
+
+def _kept_for_good(start: dt.date, end: dt.date) -> bool:
+    """Calendar years and trailing-twelve-month periods (pruned by their own rule) stay."""
+    calendar_year = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and (
+        start.year == end.year
+    )
+    return calendar_year or (start, end) == trailing_twelve_months(end)
+
+
+def metrics_prune_adhoc(*, keep: int | None = None) -> list[tuple[dt.date, dt.date]]:
+    """Keep the `keep` most recently computed periods that someone asked for (any other
+    range than a calendar year or a trailing year), dropping older ones with their scores:
+    each stored period costs a row per account and scope, and every refresh walks it. A
+    dropped range is computed again when asked for. Returns the periods dropped."""
+    from django.db.models import Min
+
+    from .models import AccountScore
+
+    keep = ADHOC_PERIODS_KEPT if keep is None else keep
+    adhoc = [
+        (row["period_start"], row["period_end"], row["first"])
+        for row in AccountMetric.objects.values("period_start", "period_end")
+        .annotate(first=Min("computed_at")).order_by()
+        if not _kept_for_good(row["period_start"], row["period_end"])
+    ]  # fmt: skip
+    adhoc.sort(key=lambda p: p[2], reverse=True)
+    dropped = [(start, end) for start, end, _first in adhoc[keep:]]
+    with transaction.atomic():
+        for start, end in dropped:
+            AccountMetric.objects.filter(period_start=start, period_end=end).delete()
+            AccountScore.objects.filter(period_start=start, period_end=end).delete()
+    return dropped
+
+
 def metrics_ensure(*, start: dt.date, end: dt.date) -> bool:
     """Compute the period when it never has been (a period asked for the first time);
-    whether it computed."""
+    whether it computed. A new range beyond the kept number drops the oldest computed one
+    (`metrics_prune_adhoc`)."""
     if AccountMetric.objects.filter(period_start=start, period_end=end).exists():
         return False
     metrics_recompute(start=start, end=end)
+    if not _kept_for_good(start, end):
+        metrics_prune_adhoc()
     return True
 
 

@@ -179,3 +179,18 @@ def test_an_order_dated_after_today_counts_as_recent():
     metrics_recompute(start=today - dt.timedelta(days=30), end=today + dt.timedelta(days=30))
     row = AccountMetric.objects.get(account=account, scope="own")
     assert (row.orders, row.recency_days, row.tenure_days) == (1, 0, 0)
+
+
+def test_only_the_latest_asked_for_ranges_stay_stored(monkeypatch):
+    from keycare.insights import metrics
+    from keycare.insights.metrics import metric_periods, metrics_ensure
+
+    monkeypatch.setattr(metrics, "ADHOC_PERIODS_KEPT", 2)
+    AccountFactory()
+    year = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    ranges = [(dt.date(2026, m, 1), dt.date(2026, m, 28)) for m in (1, 2, 3)]
+    metrics_ensure(start=year[0], end=year[1])
+    for start, end in ranges:
+        metrics_ensure(start=start, end=end)
+    # the calendar year stays; of the three ranges the two computed last
+    assert metric_periods() == sorted([year, *ranges[1:]])
