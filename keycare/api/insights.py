@@ -155,9 +155,15 @@ class ClvApi(APIView):
     """Predictive customer value (BG/NBD and Gamma-Gamma on the order book): per account
     P(alive), expected orders and expected revenue over the next 12 months."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("province", str, description="only accounts of this region"),
+            OpenApiParameter("industry", str, description="only accounts of this industry"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         from keycare.insights.selectors import clv_analysis
 
         _require_insights(request, metrics=False)
-        return Response(clv_analysis(actor=request.user))
+        return Response(clv_analysis(actor=request.user, filters=request.query_params))

@@ -569,14 +569,17 @@ def clv_fitted() -> dict:
 
 def clv_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
     """Predictive customer value: the fitted models (`clv_fitted`) and each account the actor
-    sees with P(alive), expected orders and expected revenue over the next 12 months."""
+    sees (narrowed to the region and industry in `filters`) with P(alive), expected orders
+    and expected revenue over the next 12 months."""
     from django.utils import timezone
 
     from keycare.accounts.models import Account
 
+    chosen = insights_account_filters(filters)
     fitted = clv_fitted()
     end = timezone.localdate()
-    visible = restrict(Account.objects.filter(pk__in=list(fitted["accounts"])), actor, "view")
+    # the accounts the actor sees (in the region and industry asked for) that the fit covers
+    visible = restrict(Account.objects.filter(**chosen), actor, "view")
     names = dict(visible.values_list("pk", "name"))
 
     rows = [

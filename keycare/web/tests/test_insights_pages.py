@@ -343,6 +343,13 @@ def test_the_clv_page_with_enough_data(login, order_book, executive, kam):
                          r["expected_revenue_12m"]] for r in figures["accounts"]]  # fmt: skip
     mine = login(kam).get(reverse("web:insights_clv")).context["figures"]["accounts"]
     assert len(mine) == 20
+    from keycare.accounts.models import Account
+
+    Account.objects.filter(name__in=["客户00", "客户01"]).update(province="浙江省")
+    client = login(executive)
+    zhejiang = client.get(reverse("web:insights_clv"), {"province": "浙江省"})
+    assert {r["name"] for r in zhejiang.context["figures"]["accounts"]} == {"客户00", "客户01"}
+    assert client.get(reverse("web:insights_clv"), {"province": "x" * 500}).context["errors"]
 
 
 def test_the_clv_page_with_too_little_data(login, executive):

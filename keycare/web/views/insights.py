@@ -386,8 +386,14 @@ class ClvView(_AnalysisView):
     def get_context(self, **kwargs) -> dict:
         if not user_can_any(self.request.user, "view", AccountMetric):
             raise Http404
+        errors, chosen = {}, {}
         try:
-            figures = clv_analysis(actor=self.request.user)
+            try:
+                figures = clv_analysis(actor=self.request.user, filters=self.request.GET)
+                chosen = insights_account_filters(self.request.GET)
+            except ValidationError as error:
+                errors = error.message_dict
+                figures = clv_analysis(actor=self.request.user)
         except ApplicationError as error:
             return {"figures": None, "unavailable": error.message, "errors": {}}
         top = [r for r in figures["accounts"] if r["expected_revenue_12m"] is not None]
@@ -395,7 +401,10 @@ class ClvView(_AnalysisView):
         return {
             "figures": figures,
             "unavailable": None,
-            "errors": {},
+            "errors": errors,
+            "choices": insights_filter_choices(actor=self.request.user),
+            "chosen": chosen,
+            "query": self.request.GET,
             "table_rows": TABLE_ROWS,
             "chart": {
                 "labels": [r["name"] for r in top],
