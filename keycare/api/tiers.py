@@ -32,6 +32,8 @@ class TierChangeSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     actor = serializers.CharField(source="actor.username", read_only=True, default=None)
     direction = serializers.CharField(read_only=True, help_text='"up", "down" or ""')
+    reason = serializers.CharField(source="reason_text", read_only=True,
+                                   help_text="in the language asked for (Accept-Language)")  # fmt: skip
 
     class Meta:
         model = TierChange

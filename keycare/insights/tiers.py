@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from keycare.accounts.choices import AccountTier
 from keycare.accounts.models import Account
@@ -35,31 +36,41 @@ def _require_admin(actor: User | None) -> None:
 GRADE_TIERS = {"A": "platinum", "B": "gold", "C": "iron"}
 
 
-def _pyramid_tiers(start, end, splits) -> dict[int, tuple[str, str]]:
+#: The reasons the system writes (translated when read: TierChange.reason_text).
+PYRAMID_REASON = gettext_noop(
+    "Customer pyramid %(start)s to %(end)s: profit after cost to serve %(profit)s"
+)
+SCORECARD_REASON = gettext_noop(
+    "Value scorecard v%(version)s, %(start)s to %(end)s: score %(score)s, grade %(grade)s"
+)
+LIFTED_REASON = gettext_noop("Set by hand no longer: the tier source decides again.")
+
+
+def _pyramid_tiers(start, end, splits) -> dict[int, tuple[str, str, dict]]:
     rows = AccountMetric.objects.filter(
         period_start=start, period_end=end, scope=MetricScope.OWN, account__status="active"
     ).values_list("account_id", "gross_profit", "cost_to_serve")
     profit = {pk: gp - cts for pk, gp, cts in rows}
-    why = _("Customer pyramid %(start)s to %(end)s: profit after cost to serve %(profit)s")
     return {
-        pk: (tier, why % {"start": start.isoformat(), "end": end.isoformat(), "profit": profit[pk]})
+        pk: (tier, PYRAMID_REASON,
+             {"start": start.isoformat(), "end": end.isoformat(), "profit": str(profit[pk])})
         for pk, tier in calc.pyramid(profit, splits=splits).items()
-    }
+    }  # fmt: skip
 
 
-def _scorecard_tiers(start, end) -> dict[int, tuple[str, str]]:
+def _scorecard_tiers(start, end) -> dict[int, tuple[str, str, dict]]:
     from .models import AccountScore
     from .scorecard import scorecard_active, scores_ensure
 
     scorecard = scorecard_active()
     scores_ensure(scorecard=scorecard, start=start, end=end)
-    why = _("Value scorecard v%(version)s, %(start)s to %(end)s: score %(score)s, grade %(grade)s")
     rows = AccountScore.objects.filter(
         scorecard=scorecard, scope="own", period_start=start, period_end=end
     ).values_list("account_id", "score", "grade")
     return {
-        pk: (GRADE_TIERS[grade], why % {"version": scorecard.version, "start": start.isoformat(),
-                                        "end": end.isoformat(), "score": score, "grade": grade})
+        pk: (GRADE_TIERS[grade], SCORECARD_REASON,
+             {"version": scorecard.version, "start": start.isoformat(), "end": end.isoformat(),
+              "score": str(score), "grade": grade})
         for pk, score, grade in rows
     }  # fmt: skip
 
@@ -95,7 +106,7 @@ def tiers_apply(
     changes = []
     now = timezone.now()
     kind = TierChange.Source.SCORECARD if source == "scorecard" else TierChange.Source.PYRAMID
-    for pk, (tier, reason) in tiers.items():
+    for pk, (tier, key, params) in tiers.items():
         if pk in locked:
             overridden += 1
             continue
@@ -104,7 +115,8 @@ def tiers_apply(
             continue
         moves.setdefault(tier, []).append(pk)
         changes.append(TierChange(account_id=pk, from_tier=current.get(pk) or "", to_tier=tier,
-                                  reason=reason, source=kind, actor=actor, at=now))  # fmt: skip
+                                  reason=(_(key) % params)[:300], reason_key=key,
+                                  reason_params=params, source=kind, actor=actor, at=now))  # fmt: skip
     # set-based: one UPDATE per tier and batch (the first application may move every account;
     # the tier is not part of the search text, so nothing else of account_update applies)
     for tier, ids in moves.items():
@@ -155,5 +167,6 @@ def tier_override_clear(*, actor: User | None, account: Account, reason: str = "
     TierChange.objects.create(
         account=account, from_tier=tier, to_tier=tier, source=TierChange.Source.MANUAL,
         actor=actor,
-        reason=(reason.strip() or _("Set by hand no longer: the tier source decides again."))[:300],
+        reason=(reason.strip() or _(LIFTED_REASON))[:300],
+        reason_key="" if reason.strip() else LIFTED_REASON,
     )  # fmt: skip

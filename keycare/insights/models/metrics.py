@@ -85,6 +85,10 @@ class TierChange(models.Model):
     to_tier = models.CharField(_("to"), max_length=20, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=300)
+    # a reason the system wrote: its sentence (an English msgid) and figures, so each reader
+    # sees it in their own language; `reason` keeps it as written (and a person's words)
+    reason_key = models.CharField(_("reason key"), max_length=200, blank=True)
+    reason_params = models.JSONField(_("reason figures"), default=dict, blank=True)
     actor = models.ForeignKey(
         "users.User", verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -100,6 +104,18 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.from_tier or '—'} → {self.to_tier or '—'}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (a system reason), else as written."""
+        from django.utils.translation import gettext
+
+        if self.reason_key:
+            try:
+                return gettext(self.reason_key) % self.reason_params
+            except (KeyError, TypeError, ValueError):
+                return self.reason
+        return self.reason
 
 
 class TierOverride(models.Model):

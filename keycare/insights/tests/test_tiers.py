@@ -101,3 +101,16 @@ def test_tiers_from_the_scorecard_grade(book, admin_user):
     assert change.reason == "Value scorecard v2, 2026-01-01 to 2026-12-31: score 100.00, grade A"
     ticket = TicketFactory(account=Account.objects.get(pk=book[0].pk))
     assert ticket.sla_policy.tier == "platinum"
+
+
+def test_a_recorded_reason_reads_in_the_readers_language(book, admin_user):
+    from django.utils import translation
+
+    tiers_apply(actor=admin_user, start=START, end=END)
+    change = TierChange.objects.get(account=book[0])
+    with translation.override("en"):
+        assert change.reason_text == (
+            "Customer pyramid 2026-01-01 to 2026-12-31: profit after cost to serve 60000.00"
+        )
+    with translation.override("zh-hans"):
+        assert change.reason_text.startswith("客户金字塔 2026-01-01 至 2026-12-31")
