@@ -342,21 +342,16 @@ def insights_alerts(*, actor: User, filters: Mapping[str, Any] | None = None) ->
     keys = ("period_from", "period_to", "province", "industry")
     narrowed = {k: (filters or {}).get(k) for k in keys if (filters or {}).get(k)}
     concentration = concentration_analysis(actor=actor, filters=narrowed, trend=False)
-    neglected = neglected_accounts(
+    neglected, days = neglected_count(
         actor=actor, filters={k: v for k, v in narrowed.items() if k in ACCOUNT_FILTERS}
     )
-    return {
-        "concentration": concentration["alerts"],
-        "neglected": len(neglected["accounts"]),
-        "neglect_days": neglected["days"],
-    }
+    return {"concentration": concentration["alerts"], "neglected": neglected, "neglect_days": days}
 
 
-def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
-    """Accounts of *any* tier (误区2 抓大放小: small ones too) that nobody has served for
-    `days` (default: the settings' neglect_days): no order, ticket or field visit since.
-    Active accounts only; one query with correlated subqueries, evaluated for the visible
-    accounts."""
+def _neglected(actor: User, filters: Mapping[str, Any] | None):
+    """The days asked for (validated), the moment they reach back to, the region/industry
+    filters and the queryset of the neglected accounts with their last order, ticket and
+    visit (one query with correlated subqueries, evaluated for the visible accounts)."""
     from django.db.models import OuterRef, Q, Subquery
     from django.utils import timezone
 
@@ -384,16 +379,33 @@ def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None)
         FieldVisit.objects.filter(ticket__account=OuterRef("pk"), checked_in_at__isnull=False)
         .order_by("-checked_in_at").values("checked_in_at")[:1]
     )  # fmt: skip
-    now = timezone.now()
-    since = now - dt.timedelta(days=days)
+    since = timezone.now() - dt.timedelta(days=days)
     accounts = (
         restrict(Account.objects.filter(status=AccountStatus.ACTIVE, **account), actor, "view")
         .annotate(last_order=last_order, last_ticket=last_ticket, last_visit=last_visit)
         .filter(Q(last_order__isnull=True) | Q(last_order__lt=timezone.localdate(since)))
         .filter(Q(last_ticket__isnull=True) | Q(last_ticket__lt=since))
         .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=since))
-        .values("pk", "name", "tier", "last_order", "last_ticket", "last_visit")
     )
+    return days, since, account, accounts
+
+
+def neglected_count(*, actor: User, filters: Mapping[str, Any] | None = None) -> tuple[int, int]:
+    """How many accounts are neglected (one COUNT query), and for how many days."""
+    days, _since, _account, accounts = _neglected(actor, filters)
+    return accounts.count(), days
+
+
+def neglected_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Accounts of *any* tier (误区2 抓大放小: small ones too) that nobody has served for
+    `days` (default: the settings' neglect_days): no order, ticket or field visit since.
+    Active accounts only; one query with correlated subqueries, evaluated for the visible
+    accounts. With them, the small accounts served below the floor."""
+    from django.utils import timezone
+
+    days, since, account, queryset = _neglected(actor, filters)
+    now = timezone.now()
+    accounts = queryset.values("pk", "name", "tier", "last_order", "last_ticket", "last_visit")
     rows = []
     for a in accounts:
         moments = [timezone.localdate(m) for m in (a["last_ticket"], a["last_visit"]) if m]
