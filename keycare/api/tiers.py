@@ -2,6 +2,8 @@
 orders, key account managers for their own accounts), applying the tiers now and setting or
 lifting a tier by hand (administrators)."""
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -71,6 +73,10 @@ class TiersApplyApi(APIView):
     )  # fmt: skip
     def post(self, request):
         _require_insights(request)
+        if not isinstance(request.data, dict):
+            raise ValidationError(
+                {"non_field_errors": [_("Send a JSON object (period_from, period_to).")]}
+            )
         start, end = insights_period(request.data)
         return Response(tiers_apply(actor=request.user, start=start, end=end))
 

@@ -1,5 +1,6 @@
 """Apply a FilterSet inside a selector; invalid filter input is an error, not ignored."""
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,13 +46,16 @@ PERIOD_KEYS = ("period_from", "period_to")
 MAX_PERIOD_DAYS = 3700  # about ten years
 
 
+#: No business system holds orders from before this; earlier dates are typing errors.
+EARLIEST_DATE = dt.date(1990, 1, 1)
+
+
 def period_from_filters(
     filters: Mapping[str, Any] | None, *, default: tuple[Any, Any]
 ) -> tuple[Any, Any]:
     """The period a page or endpoint was asked for (`period_from`, `period_to`, ISO dates),
     else `default`: a clear error for a bad date, an inverted range or more than ten years."""
-    import datetime as dt
-
+    from django.utils import timezone
     from django.utils.translation import gettext as _
 
     values = dict(zip(PERIOD_KEYS, default, strict=True))
@@ -67,6 +71,12 @@ def period_from_filters(
     if errors:
         raise ValidationError(errors)
     start, end = values["period_from"], values["period_to"]
+    latest = dt.date(timezone.localdate().year + 1, 12, 31)
+    if start < EARLIEST_DATE or end > latest:
+        raise ValidationError({"period_from": [
+            _("Choose dates from %(earliest)s to %(latest)s.")
+            % {"earliest": EARLIEST_DATE.isoformat(), "latest": latest.isoformat()}
+        ]})  # fmt: skip
     if start > end:
         raise ValidationError({"period_to": [_("The period ends before it starts.")]})
     if (end - start).days > MAX_PERIOD_DAYS:

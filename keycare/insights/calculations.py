@@ -6,7 +6,7 @@ sequences."""
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -137,13 +137,16 @@ def spearman(first: Sequence[Number], second: Sequence[Number]) -> float | None:
 
 
 def pyramid(
-    profits: Mapping[Hashable, Number], splits: tuple[float, float] = DEFAULT_PYRAMID
-) -> dict[Hashable, str]:
+    profits: Mapping[Hashable, Number], splits: tuple[float, float] = DEFAULT_PYRAMID,
+    ranked: Collection[Hashable] | None = None,
+) -> dict[Hashable, str]:  # fmt: skip
     """The customer pyramid by profitability: accounts with negative profit are lead (they
     cost money); the others are ranked by profit and split at the percentiles: platinum the
     top `splits[0]`%, gold up to `splits[1]`%, iron the rest. At least one profitable account
     is platinum. Ranks are by position, so the split of n accounts is exact: the account at
-    position i (from 1) is platinum while i ≤ ceil(n·p/100)."""
+    position i (from 1) is platinum while i ≤ ceil(n·p/100). With `ranked`, only those
+    accounts (the ones that did business in the period) take part in the ranking; any other
+    that does not lose money is iron — an account without orders is never platinum."""
     import math
 
     platinum_pct, gold_pct = splits
@@ -151,7 +154,11 @@ def pyramid(
         raise ValueError("splits must satisfy 0 < platinum ≤ gold ≤ 100")
     tiers: dict[Hashable, str] = {}
     profitable = sorted(
-        ((k, float(v)) for k, v in profits.items() if float(v) >= 0),
+        (
+            (k, float(v))
+            for k, v in profits.items()
+            if float(v) >= 0 and (ranked is None or k in ranked)
+        ),
         key=lambda kv: (-kv[1], str(kv[0])),
     )
     n = len(profitable)
@@ -162,6 +169,8 @@ def pyramid(
     for key, value in profits.items():
         if float(value) < 0:
             tiers[key] = "lead"
+        elif key not in tiers:
+            tiers[key] = "iron"
     return tiers
 
 

@@ -22,7 +22,10 @@ class TierChangeFilterSet(django_filters.FilterSet):
         choices=[("up", _("Moved up")), ("down", _("Moved down"))],
     )  # fmt: skip
     source = django_filters.ChoiceFilter(label=_("Source"), choices=TierChange.Source.choices)
-    account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
+    account = django_filters.NumberFilter(
+        label=_("Account"), field_name="account_id",
+        min_value=1, max_value=2**63 - 1, decimal_places=0,
+    )  # fmt: skip
 
     class Meta:
         model = TierChange

@@ -303,12 +303,18 @@ def metrics_recompute(
 ADHOC_PERIODS_KEPT = 12
 
 
-def _kept_for_good(start: dt.date, end: dt.date) -> bool:
-    """Calendar years and trailing-twelve-month periods (pruned by their own rule) stay."""
+def _kept_for_good(start: dt.date, end: dt.date, first_year: int | None = None) -> bool:
+    """Trailing-twelve-month periods (pruned by their own rule) and the calendar years from
+    the first order's year to this one stay; other years and ranges are kept while recent."""
     calendar_year = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and (
         start.year == end.year
     )
-    return calendar_year or (start, end) == trailing_twelve_months(end)
+    if not calendar_year:  # (a calendar year is also a trailing year: it is judged as a year)
+        return (start, end) == trailing_twelve_months(end)
+    if first_year is None:
+        first = Order.objects.aggregate(first=Min("order_date"))["first"]
+        first_year = first.year if first else timezone.localdate().year
+    return first_year <= start.year <= timezone.localdate().year
 
 
 def metrics_prune_adhoc(*, keep: int | None = None) -> list[tuple[dt.date, dt.date]]:
@@ -316,16 +322,16 @@ def metrics_prune_adhoc(*, keep: int | None = None) -> list[tuple[dt.date, dt.da
     range than a calendar year or a trailing year), dropping older ones with their scores:
     each stored period costs a row per account and scope, and every refresh walks it. A
     dropped range is computed again when asked for. Returns the periods dropped."""
-    from django.db.models import Min
-
     from .models import AccountScore
 
     keep = ADHOC_PERIODS_KEPT if keep is None else keep
+    first = Order.objects.aggregate(first=Min("order_date"))["first"]
+    first_year = first.year if first else timezone.localdate().year
     adhoc = [
         (row["period_start"], row["period_end"], row["first"])
         for row in AccountMetric.objects.values("period_start", "period_end")
         .annotate(first=Min("computed_at")).order_by()
-        if not _kept_for_good(row["period_start"], row["period_end"])
+        if not _kept_for_good(row["period_start"], row["period_end"], first_year)
     ]  # fmt: skip
     adhoc.sort(key=lambda p: p[2], reverse=True)
     dropped = [(start, end) for start, end, _first in adhoc[keep:]]

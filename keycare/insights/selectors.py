@@ -193,11 +193,12 @@ def pyramid_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -
     rows = list(
         metric_list(actor=actor, start=start, end=end, level=level, filters=filters).values(
             "account_id", "account__name", "account__tier", "revenue", "gross_profit",
-            "cost_to_serve", "discounts",
+            "cost_to_serve", "discounts", "orders",
         )
     )  # fmt: skip
     profit = {r["account_id"]: r["gross_profit"] - r["cost_to_serve"] for r in rows}
-    tiers = calc.pyramid(profit, splits=splits)
+    ranked = {r["account_id"] for r in rows if r["orders"]}  # no orders: never platinum
+    tiers = calc.pyramid(profit, splits=splits, ranked=ranked)
     order = ["platinum", "gold", "iron", "lead"]
     summary = {
         tier: {

@@ -44,17 +44,22 @@ SCORECARD_REASON = gettext_noop(
     "Value scorecard v%(version)s, %(start)s to %(end)s: score %(score)s, grade %(grade)s"
 )
 LIFTED_REASON = gettext_noop("Set by hand no longer: the tier source decides again.")
+UNSCORED_REASON = gettext_noop(
+    "Value scorecard: no order from %(start)s to %(end)s, so no score (iron)"
+)
 
 
 def _pyramid_tiers(start, end, splits) -> dict[int, tuple[str, str, dict]]:
     rows = AccountMetric.objects.filter(
         period_start=start, period_end=end, scope=MetricScope.OWN, account__status="active"
-    ).values_list("account_id", "gross_profit", "cost_to_serve")
-    profit = {pk: gp - cts for pk, gp, cts in rows}
+    ).values_list("account_id", "gross_profit", "cost_to_serve", "orders")
+    rows = list(rows)
+    profit = {pk: gp - cts for pk, gp, cts, _orders in rows}
+    ranked = {pk for pk, _gp, _cts, orders in rows if orders}  # no orders: never platinum
     return {
         pk: (tier, PYRAMID_REASON,
              {"start": start.isoformat(), "end": end.isoformat(), "profit": str(profit[pk])})
-        for pk, tier in calc.pyramid(profit, splits=splits).items()
+        for pk, tier in calc.pyramid(profit, splits=splits, ranked=ranked).items()
     }  # fmt: skip
 
 
@@ -65,14 +70,21 @@ def _scorecard_tiers(start, end) -> dict[int, tuple[str, str, dict]]:
     scorecard = scorecard_active()
     scores_ensure(scorecard=scorecard, start=start, end=end)
     rows = AccountScore.objects.filter(
-        scorecard=scorecard, scope="own", period_start=start, period_end=end
-    ).values_list("account_id", "score", "grade")
-    return {
+        scorecard=scorecard, scope="own", period_start=start, period_end=end,
+        account__status="active",
+    ).values_list("account_id", "score", "grade")  # fmt: skip
+    tiers = {
         pk: (GRADE_TIERS[grade], SCORECARD_REASON,
              {"version": scorecard.version, "start": start.isoformat(), "end": end.isoformat(),
               "score": str(score), "grade": grade})
         for pk, score, grade in rows
     }  # fmt: skip
+    # active accounts without a score (no order in the period) are not kept at an old tier
+    active = Account.objects.filter(status="active").values_list("pk", flat=True)
+    unscored = [pk for pk in active if pk not in tiers]
+    for pk in unscored:
+        tiers[pk] = ("iron", UNSCORED_REASON, {"start": start.isoformat(), "end": end.isoformat()})
+    return tiers
 
 
 @transaction.atomic
@@ -89,6 +101,16 @@ def tiers_apply(
     from .models import InsightsSettings
 
     _require_admin(actor)
+    if start > timezone.localdate():
+        raise ValidationError(
+            {
+                "period_from": [
+                    _(
+                        "Tiers come from a period that has begun: choose one that starts today or earlier."
+                    )
+                ]
+            }
+        )
     tiers_lock()  # overrides set meanwhile wait, so none is overwritten
     settings = InsightsSettings.current()
     source = source or settings.tier_source

@@ -186,7 +186,8 @@ def test_only_the_latest_asked_for_ranges_stay_stored(monkeypatch):
     from keycare.insights.metrics import metric_periods, metrics_ensure
 
     monkeypatch.setattr(metrics, "ADHOC_PERIODS_KEPT", 2)
-    AccountFactory()
+    OrderFactory(account=AccountFactory(), order_date=dt.date(2025, 5, 1),
+                 lines=[{"product": ProductFactory(), "quantity": 1}])  # fmt: skip
     year = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
     ranges = [(dt.date(2026, m, 1), dt.date(2026, m, 28)) for m in (1, 2, 3)]
     metrics_ensure(start=year[0], end=year[1])
@@ -194,3 +195,32 @@ def test_only_the_latest_asked_for_ranges_stay_stored(monkeypatch):
         metrics_ensure(start=start, end=end)
     # the calendar year stays; of the three ranges the two computed last
     assert metric_periods() == sorted([year, *ranges[1:]])
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("0001-01-01", "0001-12-31"), ("1989-12-31", "1990-06-30"),
+                       ("2026-01-01", "2099-12-31")],
+)  # fmt: skip
+def test_periods_outside_any_business_history_are_refused(start, end):
+    from django.core.exceptions import ValidationError
+
+    from keycare.insights.selectors import insights_period
+
+    with pytest.raises(ValidationError) as error:
+        insights_period({"period_from": start, "period_to": end})
+    assert "Choose dates from 1990-01-01 to" in str(error.value)
+
+
+def test_calendar_years_outside_the_order_history_are_not_kept_for_good(monkeypatch):
+    from keycare.insights import metrics
+    from keycare.insights.metrics import metric_periods, metrics_ensure
+
+    monkeypatch.setattr(metrics, "ADHOC_PERIODS_KEPT", 1)
+    account = AccountFactory()
+    product = ProductFactory()
+    OrderFactory(account=account, order_date=dt.date(2024, 3, 1),
+                 lines=[{"product": product, "quantity": 1}])  # fmt: skip
+    for year in (1995, 1996, 2024, 2025):
+        metrics_ensure(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))
+    # the years of the order history stay; of the years before it only the latest asked for
+    assert [p[0].year for p in metric_periods()] == [1996, 2024, 2025]

@@ -283,3 +283,13 @@ def test_the_override_api(book, admin_user, executive, kam, engineer, portal_use
     assert not TierOverride.objects.filter(account=book[0]).exists()
     missing = _api(admin_user).post("/api/v1/accounts/999999/tier-override/", data, format="json")
     assert missing.status_code == 404
+
+
+def test_bad_tier_inputs_are_clear_errors(admin_user):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    assert api.post("/api/v1/insights/tiers/apply/", [1, 2], format="json").status_code == 400
+    assert api.get("/api/v1/insights/tier-changes/", {"account": "9" * 30}).status_code == 400
+    assert api.get("/api/v1/insights/tier-changes/", {"account": "1.5"}).status_code == 400

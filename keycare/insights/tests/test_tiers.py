@@ -114,3 +114,42 @@ def test_a_recorded_reason_reads_in_the_readers_language(book, admin_user):
         )
     with translation.override("zh-hans"):
         assert change.reason_text.startswith("客户金字塔 2026-01-01 至 2026-12-31")
+
+
+def test_accounts_without_orders_are_never_platinum(book, admin_user):
+    from keycare.insights import calculations as calc
+
+    # pure: the dormant account is not ranked; it does not lose money, so it is iron
+    tiers = calc.pyramid({"a": 100, "b": 50, "dormant": 0, "costly": -5}, ranked={"a", "b"})
+    assert tiers == {"a": "platinum", "b": "iron", "dormant": "iron", "costly": "lead"}
+    dormant = [AccountFactory(name=f"沉睡{i}", tier="") for i in range(20)]
+    tiers_apply(actor=admin_user, start=START, end=END)
+    assert set(
+        Account.objects.filter(pk__in=[a.pk for a in dormant]).values_list("tier", flat=True)
+    ) == {"iron"}
+    assert Account.objects.get(pk=book[0].pk).tier == "platinum"
+
+
+def test_tiers_come_from_a_period_that_has_begun(book, admin_user):
+    from django.utils import timezone
+
+    later = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError):
+        tiers_apply(actor=admin_user, start=later, end=later + dt.timedelta(days=30))
+    assert not TierChange.objects.exists()
+
+
+def test_with_the_scorecard_accounts_that_stop_ordering_drop_to_iron(book, admin_user):
+    from keycare.insights.models import InsightsSettings
+
+    sleeper = AccountFactory(name="停购客户", tier="platinum")
+    InsightsSettings.objects.filter(pk=InsightsSettings.current().pk).update(
+        tier_source="scorecard"
+    )
+    tiers_apply(actor=admin_user, start=START, end=END)
+    assert Account.objects.get(pk=sleeper.pk).tier == "iron"
+    change = TierChange.objects.get(account=sleeper)
+    assert (
+        change.reason
+        == "Value scorecard: no order from 2026-01-01 to 2026-12-31, so no score (iron)"
+    )
