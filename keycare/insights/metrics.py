@@ -40,8 +40,8 @@ PATH_CHUNK = 50
 _VALUE_FIELDS = [
     "revenue", "cost_of_goods", "discounts", "gross_profit", "orders", "order_frequency",
     "largest_order", "average_order", "first_order", "last_order", "recency_days",
-    "tenure_days", "previous_revenue", "growth", "cost_to_serve", "tickets", "csat", "nps",
-    "computed_at",
+    "tenure_days", "previous_revenue", "growth", "year_ago_revenue", "growth_yoy",
+    "cost_to_serve", "tickets", "csat", "nps", "computed_at",
 ]  # fmt: skip
 
 
@@ -63,6 +63,7 @@ class _Figures:
     orders: int = 0
     largest: Decimal = ZERO
     previous: Decimal = ZERO
+    year_ago: Decimal = ZERO
     first: dt.date | None = None
     last: dt.date | None = None
     tickets: int = 0
@@ -82,6 +83,7 @@ class _Figures:
         self.discounts += other.discounts
         self.orders += other.orders
         self.previous += other.previous
+        self.year_ago += other.year_ago
         self.tickets += other.tickets
         self.cost_to_serve += other.cost_to_serve
         self.rated += other.rated
@@ -133,6 +135,13 @@ def _own_figures(
         )
         for r in previous.values("account_id").annotate(revenue=Sum("total_net")).order_by():
             get(r["account_id"]).previous = r["revenue"] or ZERO
+        year_ago = scoped(  # year over year: the same dates a year before
+            Order.objects.filter(
+                order_date__gte=_year_before(start), order_date__lte=_year_before(end)
+            )
+        )
+        for r in year_ago.values("account_id").annotate(revenue=Sum("total_net")).order_by():
+            get(r["account_id"]).year_ago = r["revenue"] or ZERO
         lifetime = scoped(Order.objects.filter(order_date__lte=end))
         for r in (
             lifetime.values("account_id")
@@ -221,6 +230,13 @@ _COLUMNS = ["account_id", "scope", "period_start", "period_end", *_VALUE_FIELDS]
 GROWTH_LIMIT = Decimal("99999999.99")
 
 
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
 def _growth(revenue: Decimal, previous: Decimal) -> Decimal | None:
     """Growth versus the previous period in %, None without previous revenue; clamped to
     what the column holds (from a previous revenue of 0.01 a rise is "huge" either way)."""
@@ -246,6 +262,8 @@ def _values(account_id: int, scope: str, f: _Figures, start: dt.date, end: dt.da
         max(0, (as_of - f.first).days) if f.first else None,  # later than today counts 0)
         f.previous,
         _growth(f.revenue, f.previous),
+        f.year_ago,
+        _growth(f.revenue, f.year_ago),
         f.cost_to_serve, f.tickets,
         (Decimal(100 * f.satisfied) / f.rated).quantize(q2) if f.rated else None,  # csat
         (Decimal(100 * (f.promoters - f.detractors)) / f.answers).quantize(q2) if f.answers else None,

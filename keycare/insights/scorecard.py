@@ -54,6 +54,7 @@ METRICS: dict[str, tuple[Any, bool]] = {
     "recency_days": (gettext_lazy("Days since the last order"), False),
     "tenure_days": (gettext_lazy("Days since the first order"), True),
     "growth": (gettext_lazy("Growth %"), True),
+    "growth_yoy": (gettext_lazy("Growth year over year %"), True),
     "cost_to_serve": (gettext_lazy("Cost to serve"), False),
     "tickets": (gettext_lazy("Tickets"), False),
     "csat": (gettext_lazy("CSAT %"), True),
@@ -64,7 +65,7 @@ METRICS: dict[str, tuple[Any, bool]] = {
 }
 CLV_METRICS = ("p_alive", "expected_orders_12m", "expected_revenue_12m")
 STORED = ("revenue", "gross_profit", "orders", "order_frequency", "largest_order",
-          "average_order", "recency_days", "tenure_days", "growth", "cost_to_serve",
+          "average_order", "recency_days", "tenure_days", "growth", "growth_yoy", "cost_to_serve",
           "tickets", "csat", "nps")  # fmt: skip
 HUNDRED = Decimal(100)
 

@@ -42,6 +42,12 @@ class AccountMetric(models.Model):
     growth = models.DecimalField(
         _("growth %"), max_digits=10, decimal_places=2, null=True, blank=True
     )
+    year_ago_revenue = models.DecimalField(
+        _("revenue, same period a year before"), default=0, **MONEY
+    )
+    growth_yoy = models.DecimalField(
+        _("growth year over year %"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     cost_to_serve = models.DecimalField(_("cost to serve"), default=0, **MONEY)
     tickets = models.PositiveIntegerField(_("tickets"), default=0)
     csat = models.DecimalField(_("CSAT %"), max_digits=5, decimal_places=2, null=True)

@@ -224,3 +224,18 @@ def test_calendar_years_outside_the_order_history_are_not_kept_for_good(monkeypa
         metrics_ensure(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))
     # the years of the order history stay; of the years before it only the latest asked for
     assert [p[0].year for p in metric_periods()] == [1996, 2024, 2025]
+
+
+def test_growth_year_over_year_compares_the_same_dates_a_year_before():
+    account = AccountFactory(name="季度客户")
+    product = ProductFactory(list_price=Decimal(1000), standard_cost=Decimal(500))
+    for day, quantity in ((dt.date(2025, 2, 10), 2), (dt.date(2025, 11, 5), 8),
+                          (dt.date(2026, 2, 12), 3)):  # fmt: skip
+        OrderFactory(account=account, order_date=day,
+                     lines=[{"product": product, "quantity": quantity}])  # fmt: skip
+    metrics_recompute(start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    row = AccountMetric.objects.get(account=account, scope="own")
+    # against the quarter before (Q4 2025: 8,000) and against Q1 2025 (2,000)
+    assert (row.revenue, row.previous_revenue, row.growth) == (
+        Decimal("3000.00"), Decimal("8000.00"), Decimal("-62.50"))  # fmt: skip
+    assert (row.year_ago_revenue, row.growth_yoy) == (Decimal("2000.00"), Decimal("50.00"))
