@@ -29,6 +29,7 @@ from keycare.insights.account_type_selectors import (
     service_strategy_list,
     strategy_data,
 )
+from keycare.users.choices import Role
 
 QUESTION_KEYS = ", ".join(services.QUESTION_KEYS)
 
@@ -195,6 +196,8 @@ class ServiceStrategyApi(APIView):
     @extend_schema(request=StrategySerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, account_type: str):
         strategy = self._get(request, account_type)
+        if not request.user.has_role(Role.ADMINISTRATOR):  # before looking at the input
+            raise PermissionDenied()
         serializer = StrategySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from keycare.core.scoping import user_can_any
 from keycare.insights.models import AccountMetric, InsightsSettings
 from keycare.insights.settings import insights_settings_get, insights_settings_update
+from keycare.users.choices import Role
 
 
 class InsightsSettingsSerializer(serializers.ModelSerializer):
@@ -52,7 +53,7 @@ class InsightsSettingsApi(APIView):
 
     @extend_schema(request=InsightsSettingsInputSerializer, responses=InsightsSettingsSerializer)
     def patch(self, request):
-        if not user_can_any(request.user, "view", AccountMetric):
+        if not request.user.has_role(Role.ADMINISTRATOR):  # before looking at the input
             raise PermissionDenied()
         serializer = InsightsSettingsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -255,3 +255,13 @@ def test_tiers_apply_takes_the_settings_splits(book, admin_user):
     # explicit splits still win
     tiers_apply(actor=admin_user, start=START, end=END, splits=(10.0, 30.0))
     assert Account.objects.get(name="客户1").tier == "gold"
+
+
+def test_a_non_administrator_is_refused_before_the_input_is_read(executive):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(executive)
+    assert api.patch("/api/v1/insights/settings/", {}, format="json").status_code == 403
+    assert api.patch("/api/v1/insights/service-strategies/strategic/", {},
+                     format="json").status_code == 403  # fmt: skip
