@@ -7,10 +7,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keycare.core.scoping import user_can_any
-from keycare.insights.models import AccountMetric, InsightsSettings
+from keycare.insights.models import InsightsSettings
 from keycare.insights.settings import insights_settings_get, insights_settings_update
 from keycare.users.choices import Role
+
+from .insights import _require_insights
 
 
 class InsightsSettingsSerializer(serializers.ModelSerializer):
@@ -47,8 +48,7 @@ class InsightsSettingsApi(APIView):
 
     @extend_schema(responses=InsightsSettingsSerializer)
     def get(self, request):
-        if not user_can_any(request.user, "view", AccountMetric):
-            raise PermissionDenied()
+        _require_insights(request, metrics=False)
         return Response(InsightsSettingsSerializer(insights_settings_get()).data)
 
     @extend_schema(request=InsightsSettingsInputSerializer, responses=InsightsSettingsSerializer)

@@ -39,6 +39,13 @@ def _account(request, pk: int) -> Account:
         raise NotFound() from None
 
 
+def _scorecard(pk: int) -> Scorecard:
+    try:
+        return Scorecard.objects.get(pk=pk)
+    except Scorecard.DoesNotExist:
+        raise NotFound() from None
+
+
 def _version(scorecard: Scorecard) -> dict:
     return {"id": scorecard.pk, "name": scorecard.name, "version": scorecard.version,
             "status": scorecard.status, "grade_a": float(scorecard.grade_a),
@@ -234,21 +241,15 @@ class ScorecardDetailApi(APIView):
     """One version; PATCH changes a draft (criteria replace the list; weights sum to 100;
     `lock_version` guards against overwriting someone else's edit)."""
 
-    def _get(self, pk: int) -> Scorecard:
-        try:
-            return Scorecard.objects.get(pk=pk)
-        except Scorecard.DoesNotExist:
-            raise NotFound() from None
-
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         _require_insights(request, metrics=False)
-        return Response(_version(self._get(pk)))
+        return Response(_version(_scorecard(pk)))
 
     @extend_schema(request=ScorecardInputSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, pk: int):
         _require_insights(request, metrics=False)
-        scorecard = self._get(pk)
+        scorecard = _scorecard(pk)
         serializer = ScorecardInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -267,7 +268,7 @@ class ScorecardPublishApi(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         _require_insights(request, metrics=False)
-        scorecard = ScorecardDetailApi()._get(pk)
+        scorecard = _scorecard(pk)
         return Response(
             _version(services.scorecard_publish(actor=request.user, scorecard=scorecard))
         )

@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,19 +14,14 @@ from rest_framework.views import APIView
 from keycare.accounts.choices import AccountTier
 from keycare.accounts.models import Account
 from keycare.accounts.selectors import account_get
-from keycare.core.scoping import user_can_any
 from keycare.insights.filters import TierChangeFilterSet
-from keycare.insights.models import AccountMetric, TierChange
+from keycare.insights.models import TierChange
 from keycare.insights.selectors import insights_period
 from keycare.insights.tier_selectors import tier_change_list
 from keycare.insights.tiers import tier_override_clear, tier_override_set, tiers_apply
 
+from .insights import _require_insights
 from .mixins import SchemaOnlyFilterBackend
-
-
-def _require_insights(request) -> None:
-    if not user_can_any(request.user, "view", AccountMetric):
-        raise PermissionDenied()
 
 
 class TierChangeSerializer(serializers.ModelSerializer):
@@ -55,7 +49,7 @@ class TierChangeListApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator
             return TierChange.objects.none()
-        _require_insights(self.request)
+        _require_insights(self.request, metrics=False)
         return tier_change_list(actor=self.request.user, filters=self.request.query_params)
 
 
@@ -72,7 +66,7 @@ class TiersApplyApi(APIView):
             "overridden": serializers.IntegerField()}),
     )  # fmt: skip
     def post(self, request):
-        _require_insights(request)
+        _require_insights(request, metrics=False)
         if not isinstance(request.data, dict):
             raise ValidationError(
                 {"non_field_errors": [_("Send a JSON object (period_from, period_to).")]}
@@ -91,7 +85,7 @@ class TierOverrideApi(APIView):
     leaves it alone until lifted); DELETE hands it back to the tier source."""
 
     def _account(self, request, pk: int) -> Account:
-        _require_insights(request)
+        _require_insights(request, metrics=False)
         return account_get(actor=request.user, pk=pk)  # not visible: a 404
 
     @extend_schema(request=TierOverrideInputSerializer, responses={201: TierChangeSerializer})

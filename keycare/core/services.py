@@ -25,6 +25,15 @@ def require_permission(
         )
 
 
+def require_role(*, actor: Any, roles: tuple[str, ...], message: str | None = None) -> None:
+    """Refuse an actor who has none of `roles` (no actor: the system itself acts)."""
+    if actor is not None and not actor.has_role(*roles):
+        raise PermissionDeniedError(
+            message or _("You do not have permission to do this."),
+            extra={"code": "permission_denied"},
+        )
+
+
 def apply_changes(*, instance: models.Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
     """Set the allowed fields that differ; return the names of the changed fields."""
     changed = []

@@ -54,8 +54,8 @@ from keycare.accounts.choices import AccountType
 from keycare.accounts.lock_objects import account_qs_select_for_update
 from keycare.accounts.models import Account
 from keycare.accounts.services.accounts import account_update
-from keycare.core.exceptions import ApplicationError, PermissionDeniedError
-from keycare.core.services import apply_changes, check_version, require_permission
+from keycare.core.exceptions import ApplicationError
+from keycare.core.services import apply_changes, check_version, require_permission, require_role
 from keycare.users.choices import Role
 from keycare.users.models import User
 
@@ -388,11 +388,8 @@ def service_strategy_update(
 ) -> ServiceStrategy:  # fmt: skip
     """Administrators change a type's service strategy (summary and practices, English and
     Chinese). An edit based on a stale `lock_version` is rejected and nothing is saved."""
-    if actor is not None and not actor.has_role(Role.ADMINISTRATOR):
-        raise PermissionDeniedError(
-            _("Only administrators change the service strategies."),
-            extra={"code": "permission_denied"},
-        )
+    require_role(actor=actor, roles=(Role.ADMINISTRATOR,),
+                 message=_("Only administrators change the service strategies."))  # fmt: skip
     strategy = ServiceStrategy.objects.select_for_update().get(pk=strategy.pk)
     check_version(instance=strategy, expected=lock_version, field="lock_version")
     unknown = set(data) - STRATEGY_FIELDS

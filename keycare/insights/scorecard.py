@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from keycare.accounts.lock_objects import account_qs_select_for_update
 from keycare.accounts.models import Account
 from keycare.core.bulk import bulk_insert_values
-from keycare.core.exceptions import ApplicationError, PermissionDeniedError
-from keycare.core.services import check_version, require_permission
+from keycare.core.exceptions import ApplicationError
+from keycare.core.services import check_version, require_permission, require_role
 from keycare.users.choices import Role
 from keycare.users.models import User
 
@@ -75,10 +76,7 @@ def metric_label(key: str) -> str:
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and not actor.has_role(Role.ADMINISTRATOR):
-        raise PermissionDeniedError(
-            _("You do not have permission to do this."), extra={"code": "permission_denied"}
-        )
+    require_role(actor=actor, roles=(Role.ADMINISTRATOR,))
 
 
 def scorecard_active() -> Scorecard:
@@ -194,9 +192,11 @@ def _criteria_from(items: Iterable[Mapping[str, Any]]) -> list[ScorecardCriterio
 def scorecard_update(
     *, actor: User | None, scorecard: Scorecard, data: Mapping[str, Any],
     criteria: Iterable[Mapping[str, Any]] | None = None, lock_version: int | None = None,
+    publish: bool = False,
 ) -> Scorecard:  # fmt: skip
     """Change a draft: its name, grade bands, number of proposals, notes and (when given) the
-    whole list of criteria. A published version cannot change: make a new draft."""
+    whole list of criteria; with `publish`, publish it in the same transaction (saved and
+    published, or neither). A published version cannot change: make a new draft."""
     _require_admin(actor)
     scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
     if scorecard.status != Scorecard.Status.DRAFT:
@@ -217,6 +217,8 @@ def scorecard_update(
         for c in new:
             c.scorecard = scorecard
         ScorecardCriterion.objects.bulk_create(new)
+    if publish:
+        return scorecard_publish(actor=actor, scorecard=scorecard)
     return scorecard
 
 
@@ -475,11 +477,8 @@ def scores_refresh_current(*, scorecard: Scorecard | None = None) -> int:
 
 
 def _require_designator(actor: User | None) -> None:
-    if actor is not None and not actor.has_role(Role.ADMINISTRATOR, Role.EXECUTIVE):
-        raise PermissionDeniedError(
-            _("Only executives and administrators designate key accounts."),
-            extra={"code": "permission_denied"},
-        )
+    require_role(actor=actor, roles=(Role.ADMINISTRATOR, Role.EXECUTIVE),
+                 message=_("Only executives and administrators designate key accounts."))  # fmt: skip
 
 
 def _reason(reason: str) -> str:
@@ -502,7 +501,7 @@ def key_account_designate(
 
     _require_designator(actor)
     reason = _reason(reason)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_qs_select_for_update().get(pk=account.pk)
     if KeyAccount.objects.filter(account=account).exists():
         raise ApplicationError(
             _("%(account)s is already a key account.") % {"account": account.name},
@@ -533,7 +532,7 @@ def key_account_remove(*, actor: User | None, account: Account, reason: str) -> 
     """An account is no longer a key account (with the reason); recorded."""
     _require_designator(actor)
     reason = _reason(reason)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_qs_select_for_update().get(pk=account.pk)
     deleted, _rows = KeyAccount.objects.filter(account=account).delete()
     if not deleted:
         raise ApplicationError(

@@ -7,15 +7,14 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from keycare.accounts.choices import AccountTier
 from keycare.accounts.models import Account
-from keycare.accounts.services.accounts import account_update
-from keycare.core.exceptions import PermissionDeniedError
+from keycare.accounts.services.accounts import account_update, accounts_tier_set
+from keycare.core.services import require_role
 from keycare.users.choices import Role
 from keycare.users.models import User
 
@@ -27,10 +26,7 @@ BATCH = 2000
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and not actor.has_role(Role.ADMINISTRATOR):
-        raise PermissionDeniedError(
-            _("You do not have permission to do this."), extra={"code": "permission_denied"}
-        )
+    require_role(actor=actor, roles=(Role.ADMINISTRATOR,))
 
 
 GRADE_TIERS = {"A": "platinum", "B": "gold", "C": "iron"}
@@ -139,13 +135,9 @@ def tiers_apply(
         changes.append(TierChange(account_id=pk, from_tier=current.get(pk) or "", to_tier=tier,
                                   reason=(_(key) % params)[:300], reason_key=key,
                                   reason_params=params, source=kind, actor=actor, at=now))  # fmt: skip
-    # set-based: one UPDATE per tier and batch (the first application may move every account;
-    # the tier is not part of the search text, so nothing else of account_update applies)
+    # set-based: the first application may move every account
     for tier, ids in moves.items():
-        for i in range(0, len(ids), BATCH):
-            Account.objects.filter(pk__in=ids[i : i + BATCH]).update(
-                tier=tier, version=F("version") + 1, updated_at=now
-            )
+        accounts_tier_set(account_ids=ids, tier=tier)
     TierChange.objects.bulk_create(changes, batch_size=BATCH)
     return {"changed": len(changes), "kept": kept, "overridden": overridden}
 

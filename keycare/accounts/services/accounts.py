@@ -182,6 +182,26 @@ def account_update(
     return account
 
 
+TIER_BATCH = 2000
+
+
+@transaction.atomic
+def accounts_tier_set(*, account_ids: Iterable[int], tier: str) -> int:
+    """Set one tier on many accounts at once (the tier source's application): one UPDATE per
+    batch, the version bumped so open edit forms notice. The tier is not part of the search
+    text and moves no account, so nothing else of `account_update` applies. The caller
+    checks who may do it and records why. Returns the number of accounts updated."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    ids, now, updated = list(account_ids), timezone.now(), 0
+    for i in range(0, len(ids), TIER_BATCH):
+        updated += Account.objects.filter(pk__in=ids[i : i + TIER_BATCH]).update(
+            tier=tier, version=F("version") + 1, updated_at=now
+        )
+    return updated
+
+
 def _move_subtree(old_path: str, new_path: str, new_depth: int) -> None:
     """Re-root every descendant in one UPDATE (set-based, whatever the subtree size)."""
     old_depth = old_path.count("/") - 2

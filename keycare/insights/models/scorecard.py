@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from keycare.core.i18n import in_language
 from keycare.core.scoping import RestrictedQuerySet
 
 
@@ -35,11 +35,11 @@ class QualitativeCriterion(models.Model):
 
     @property
     def label(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name
+        return in_language(self.name, self.name_zh)
 
     @property
     def guidance_text(self) -> str:
-        return self.guidance_zh if (get_language() or "").startswith("zh") else self.guidance
+        return in_language(self.guidance, self.guidance_zh)
 
 
 class QualitativeScore(models.Model):

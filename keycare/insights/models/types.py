@@ -3,10 +3,10 @@ strategy of each type."""
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from keycare.accounts.choices import AccountType
+from keycare.core.i18n import in_language
 from keycare.core.scoping import RestrictedQuerySet
 
 
@@ -77,14 +77,11 @@ class ServiceStrategy(models.Model):
     def __str__(self) -> str:
         return self.account_type
 
-    def _zh(self) -> bool:
-        return (get_language() or "").startswith("zh")
-
     @property
     def summary_text(self) -> str:
-        return self.summary_zh if self._zh() else self.summary
+        return in_language(self.summary, self.summary_zh)
 
     @property
     def practice_list(self) -> list[str]:
-        text = self.practices_zh if self._zh() else self.practices
+        text = in_language(self.practices, self.practices_zh)
         return [line.strip() for line in text.splitlines() if line.strip()]

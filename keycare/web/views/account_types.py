@@ -30,7 +30,7 @@ from keycare.users.choices import Role
 
 from ..forms.account_types import ConfirmForm, QuestionnaireForm, StrategyForm
 from .base import PageView, apply_errors
-from .insights import _query_with
+from .insights import _query_with, account_filter_context
 
 TABLE_ROWS = 100
 
@@ -55,19 +55,12 @@ class AccountTypesView(PageView):
         except ValidationError as error:
             errors = error.message_dict
             figures = account_type_overview(actor=actor)
-        from keycare.insights.selectors import insights_account_filters, insights_filter_choices
-
-        try:
-            chosen = insights_account_filters(self.request.GET)
-        except ValidationError:
-            chosen = {}
         keys = [*(t["type"] for t in figures["types"]), "none"]
         links = {k: _query_with(self.request, type=k, pending=None) for k in keys}
         return {
             "figures": figures,
             "errors": errors,
-            "choices": insights_filter_choices(actor=actor),
-            "chosen": chosen,
+            **account_filter_context(actor=actor, filters=self.request.GET, applied=not errors),
             "table_rows": TABLE_ROWS,
             "type_links": links,
             "pending_link": _query_with(self.request, type=None, pending="true"),

@@ -35,6 +35,29 @@ TABLE_ROWS = 100
 PYRAMID_TIERS = ("platinum", "gold", "iron", "lead")
 
 
+def require_insights(actor) -> None:
+    """The insights pages are for those who may see orders (404 for everyone else)."""
+    if not user_can_any(actor, "view", AccountMetric):
+        raise Http404
+
+
+def account_filter_context(*, actor, filters, applied: bool = True) -> dict:
+    """The region and industry selects of a page: the values among the accounts the actor
+    sees, and the ones chosen (none when the page's filters were not applied: a wrong one
+    shows the default figures). A value no visible account has stays selectable."""
+    chosen = {}
+    if applied:
+        try:
+            chosen = insights_account_filters(filters)
+        except ValidationError:
+            chosen = {}
+    choices = insights_filter_choices(actor=actor)
+    for key, value in chosen.items():
+        if value not in choices[key]:
+            choices[key] = [value, *choices[key]]
+    return {"choices": choices, "chosen": chosen}
+
+
 def _account_url(pk: int) -> str:
     return reverse("web:account_detail", args=[pk])
 
@@ -123,8 +146,7 @@ class _AnalysisView(PageView):
 
     def get_context(self, **kwargs) -> dict:
         actor = self.request.user
-        if not user_can_any(actor, "view", AccountMetric):
-            raise Http404
+        require_insights(actor)
         if self.uses_metrics:  # a period asked for the first time is computed first
             try:
                 start, end = insights_period(self.request.GET)
@@ -135,17 +157,11 @@ class _AnalysisView(PageView):
         errors = {}
         try:
             figures = analysis(actor=actor, filters=self.request.GET, **self.analysis_options())
-            chosen = insights_account_filters(self.request.GET)
         except ValidationError as error:
             errors = error.message_dict
             figures = analysis(actor=actor, **self.analysis_options())
-            chosen = {}
-        choices = insights_filter_choices(actor=actor)
-        for key, value in chosen.items():  # a value no visible account has stays selectable
-            if value not in choices[key]:
-                choices[key] = [value, *choices[key]]
-        return {"figures": figures, "errors": errors, "query": self.request.GET,
-                "choices": choices, "chosen": chosen}  # fmt: skip
+        selects = account_filter_context(actor=actor, filters=self.request.GET, applied=not errors)
+        return {"figures": figures, "errors": errors, "query": self.request.GET, **selects}
 
 
 class ParetoView(_AnalysisView):
@@ -256,8 +272,7 @@ class ConcentrationView(_AnalysisView):
     export_name = "concentration"
 
     def get_context(self, **kwargs) -> dict:
-        if not user_can_any(self.request.user, "view", AccountMetric):
-            raise Http404
+        require_insights(self.request.user)
         try:  # the trend's calendar years are computed first, as the period is
             periods = concentration_periods(self.request.GET)
         except ValidationError:
@@ -384,13 +399,11 @@ class ClvView(_AnalysisView):
     chart_accounts = 20
 
     def get_context(self, **kwargs) -> dict:
-        if not user_can_any(self.request.user, "view", AccountMetric):
-            raise Http404
-        errors, chosen = {}, {}
+        require_insights(self.request.user)
+        errors = {}
         try:
             try:
                 figures = clv_analysis(actor=self.request.user, filters=self.request.GET)
-                chosen = insights_account_filters(self.request.GET)
             except ValidationError as error:
                 errors = error.message_dict
                 figures = clv_analysis(actor=self.request.user)
@@ -402,8 +415,9 @@ class ClvView(_AnalysisView):
             "figures": figures,
             "unavailable": None,
             "errors": errors,
-            "choices": insights_filter_choices(actor=self.request.user),
-            "chosen": chosen,
+            **account_filter_context(
+                actor=self.request.user, filters=self.request.GET, applied=not errors
+            ),
             "query": self.request.GET,
             "table_rows": TABLE_ROWS,
             "chart": {

@@ -4,7 +4,6 @@ comparisons, key account designation, and the versions with their criteria."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,9 +15,9 @@ from django.utils.translation import pgettext
 from keycare.accounts.models import Account
 from keycare.accounts.selectors import account_get
 from keycare.core.exceptions import ApplicationError
-from keycare.core.scoping import user_can, user_can_any
+from keycare.core.scoping import user_can
 from keycare.insights import scorecard as services
-from keycare.insights.models import AccountMetric, KeyAccount, QualitativeCriterion, Scorecard
+from keycare.insights.models import KeyAccount, QualitativeCriterion, Scorecard
 from keycare.insights.scorecard import METRICS
 from keycare.insights.scorecard_selectors import (
     account_score_get,
@@ -42,14 +41,9 @@ from ..forms.insights import (
     parameters_text,
 )
 from .base import PageView, apply_errors
-from .insights import TABLE_ROWS, _AnalysisView, _query_with
+from .insights import TABLE_ROWS, _AnalysisView, _query_with, require_insights
 
 GRADES = ("A", "B", "C")
-
-
-def _require_insights(actor) -> None:
-    if not user_can_any(actor, "view", AccountMetric):
-        raise Http404
 
 
 def _may_designate(actor) -> bool:
@@ -218,7 +212,7 @@ class KeyAccountActionView(PageView):
 
     def post(self, request, pk: int):
         actor = request.user
-        _require_insights(actor)
+        require_insights(actor)
         account = _account_or_404(actor, pk)
         form = ReasonForm(request.POST)
         back = request.POST.get("next") or ""
@@ -267,7 +261,7 @@ class AccountScoreView(PageView):
 
     def get_context(self, *, pk: int, **kwargs) -> dict:
         actor = self.request.user
-        _require_insights(actor)
+        require_insights(actor)
         account = _account_or_404(actor, pk)
         errors, unavailable = {}, None
         try:
@@ -307,7 +301,7 @@ class JudgementsView(PageView):
     template_name = "web/insights/judgements.html"
 
     def _setup(self, request, pk: int):
-        _require_insights(request.user)
+        require_insights(request.user)
         account = _account_or_404(request.user, pk)
         if not user_can(request.user, "change", account):
             raise Http404
@@ -344,7 +338,7 @@ class ScorecardVersionsView(PageView):
     template_name = "web/insights/scorecard_versions.html"
 
     def _context(self, request, criterion_form=None) -> dict:
-        _require_insights(request.user)
+        require_insights(request.user)
         versions = list(
             Scorecard.objects.prefetch_related("criteria__qualitative").select_related("created_by")
         )
@@ -363,7 +357,7 @@ class ScorecardVersionsView(PageView):
     def post(self, request):
         """`action=draft` starts (or opens) the draft; `action=criterion` adds a qualitative
         criterion."""
-        _require_insights(request.user)
+        require_insights(request.user)
         if not request.user.has_role(Role.ADMINISTRATOR):
             raise Http404
         if request.POST.get("action") == "draft":
@@ -389,7 +383,7 @@ class ScorecardDraftView(PageView):
     template_name = "web/insights/scorecard_draft.html"
 
     def _draft(self, request) -> Scorecard:
-        _require_insights(request.user)
+        require_insights(request.user)
         if not request.user.has_role(Role.ADMINISTRATOR):
             raise Http404
         draft = Scorecard.objects.filter(status=Scorecard.Status.DRAFT).first()
@@ -433,9 +427,12 @@ class ScorecardDraftView(PageView):
             lock_version = data.pop("lock_version")
             criteria = [c for c in (f.as_criterion() for f in formset.forms) if c]
             try:
-                with transaction.atomic():  # saved and published together, or neither
-                    draft = self._save_and_publish(request, draft, data, criteria, lock_version)
-                if request.POST.get("action") == "publish":
+                publish = request.POST.get("action") == "publish"
+                draft = services.scorecard_update(
+                    actor=request.user, scorecard=draft, data=data, criteria=criteria,
+                    lock_version=lock_version, publish=publish,
+                )  # fmt: skip
+                if publish:
                     messages.success(request, _("Version %(version)s is published and in use.")
                                      % {"version": draft.version})  # fmt: skip
                     return redirect("web:insights_scorecard_versions")
@@ -449,12 +446,3 @@ class ScorecardDraftView(PageView):
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
         return self._render(request, draft, form, formset, status=400)
-
-    def _save_and_publish(self, request, draft, data, criteria, lock_version) -> Scorecard:
-        draft = services.scorecard_update(
-            actor=request.user, scorecard=draft, data=data, criteria=criteria,
-            lock_version=lock_version,
-        )  # fmt: skip
-        if request.POST.get("action") == "publish":
-            draft = services.scorecard_publish(actor=request.user, scorecard=draft)
-        return draft

@@ -12,10 +12,8 @@ from django.utils.translation import gettext_lazy
 from keycare.accounts.models import Account
 from keycare.accounts.selectors import account_get
 from keycare.core.exceptions import ApplicationError
-from keycare.core.scoping import user_can_any
 from keycare.insights.filters import TierChangeFilterSet
 from keycare.insights.metrics import trailing_twelve_months
-from keycare.insights.models import AccountMetric
 from keycare.insights.selectors import insights_period
 from keycare.insights.settings import insights_settings_get
 from keycare.insights.tier_selectors import tier_change_list
@@ -24,11 +22,7 @@ from keycare.users.choices import Role
 
 from ..forms.insights_settings import TierOverrideForm, TiersApplyForm
 from .base import FilteredListView, PageView
-
-
-def _require_insights(actor) -> None:
-    if not user_can_any(actor, "view", AccountMetric):
-        raise Http404
+from .insights import require_insights
 
 
 def _is_admin(actor) -> bool:
@@ -49,7 +43,7 @@ class TierChangeListView(FilteredListView):
 
     def get_context(self, **kwargs) -> dict:
         actor = self.request.user
-        _require_insights(actor)
+        require_insights(actor)
         context = super().get_context(**kwargs)
         for name in ("changed_from", "changed_to"):
             context["filter_form"].fields[name].widget.input_type = "date"
@@ -68,7 +62,7 @@ class TiersApplyView(PageView):
     http_method_names = ["post"]
 
     def post(self, request):
-        _require_insights(request.user)
+        require_insights(request.user)
         if not _is_admin(request.user):
             raise Http404
         form = TiersApplyForm(request.POST)
@@ -98,7 +92,7 @@ class AccountTierOverrideView(PageView):
 
     def post(self, request, pk: int):
         actor = request.user
-        _require_insights(actor)
+        require_insights(actor)
         if not _is_admin(actor):
             raise Http404
         try:
