@@ -30,7 +30,8 @@ def _private_media_root(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _seeded_defaults(request):
     """The rows the data migrations seed (the business calendar and SLA policies; the first
-    scorecard, the qualitative criteria, the service strategies, the insights settings) are
+    scorecard, the qualitative criteria, the service strategies, the insights settings, the
+    concession policies) are
     what a real installation has; a transactional test (the browser tests) empties the
     database when it ends, so every test that uses the database gets whichever of them are
     missing put back first, whatever order the tests run in."""
@@ -43,10 +44,14 @@ def _seeded_defaults(request):
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     from keycare.insights.defaults import insights_defaults_ensure
+    from keycare.profitability.defaults import profitability_defaults_ensure
+    from keycare.profitability.models import ConcessionPolicy, ProfitabilitySettings
     from keycare.service.defaults import service_defaults_ensure
 
     service_defaults_ensure()
     insights_defaults_ensure()
+    if not ConcessionPolicy.objects.exists():
+        profitability_defaults_ensure(ConcessionPolicy, ProfitabilitySettings)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "keycare.users",
     "keycare.accounts",
     "keycare.service",
+    "keycare.profitability",
     "keycare.insights",
     "keycare.dataio",
     "keycare.demo",

@@ -8,6 +8,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 
 
 def filter_queryset(
@@ -55,7 +56,6 @@ def period_from_filters(
 ) -> tuple[Any, Any]:
     """The period a page or endpoint was asked for (`period_from`, `period_to`, ISO dates),
     else `default`: a clear error for a bad date, an inverted range or more than ten years."""
-    from django.utils import timezone
     from django.utils.translation import gettext as _
 
     values = dict(zip(PERIOD_KEYS, default, strict=True))
@@ -81,4 +81,14 @@ def period_from_filters(
         raise ValidationError({"period_to": [_("The period ends before it starts.")]})
     if (end - start).days > MAX_PERIOD_DAYS:
         raise ValidationError({"period_from": [_("Choose a period of at most ten years.")]})
+    return start, end
+
+
+def trailing_twelve_months(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The default period: the twelve months up to and including today."""
+    end = today or timezone.localdate()
+    try:
+        start = end.replace(year=end.year - 1) + dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        start = end.replace(year=end.year - 1, day=28) + dt.timedelta(days=1)
     return start, end

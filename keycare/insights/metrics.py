@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from keycare.accounts.models import Account, Order
 from keycare.core.bulk import bulk_insert_values
+from keycare.core.filtering import trailing_twelve_months
 
 from .lock_objects import metrics_lock
 from .models import AccountMetric, MetricScope
@@ -43,16 +44,6 @@ _VALUE_FIELDS = [
     "tenure_days", "previous_revenue", "growth", "year_ago_revenue", "growth_yoy",
     "cost_to_serve", "tickets", "csat", "nps", "computed_at",
 ]  # fmt: skip
-
-
-def trailing_twelve_months(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The default period: the twelve months up to and including today."""
-    end = today or timezone.localdate()
-    try:
-        start = end.replace(year=end.year - 1) + dt.timedelta(days=1)
-    except ValueError:  # 29 February
-        start = end.replace(year=end.year - 1, day=28) + dt.timedelta(days=1)
-    return start, end
 
 
 @dataclass
@@ -104,7 +95,8 @@ def _own_figures(
     """Every account's own figures for the period; with `account_ids`, only theirs: the same
     grouped queries with the ids listed, ID_CHUNK at a time (a bounded statement on every
     database, and an index lookup per account rather than a scan)."""
-    from keycare.service.models import NpsSurvey, Ticket, TicketRating
+    from keycare.profitability.pnl import costs_to_serve
+    from keycare.service.models import NpsSurvey, TicketRating
 
     figures: dict[int, _Figures] = {}
 
@@ -150,18 +142,11 @@ def _own_figures(
         ):
             f = get(r["account_id"])
             f.first, f.last = r["first"], r["last"]
-        tickets = scoped(
-            Ticket.objects.filter(opened_at__date__gte=start, opened_at__date__lte=end)
-        )
-        for r in (
-            tickets.values("account_id")
-            .annotate(
-                n=Count("id"), cost=Sum(F("labour_cost") + F("parts_cost") + F("travel_cost"))
-            )
-            .order_by()
-        ):
-            f = get(r["account_id"])
-            f.tickets, f.cost_to_serve = r["n"], r["cost"] or ZERO
+        # the cost to serve by the profitability app's drivers (service work at the
+        # activity rates, warranty, concessions granted, engagement)
+        for pk, (n, cost) in costs_to_serve(start=start, end=end, account_ids=chunk).items():
+            f = get(pk)
+            f.tickets, f.cost_to_serve = n, cost
         ratings = scoped(
             TicketRating.objects.filter(
                 rated_at__date__gte=start, rated_at__date__lte=end, score__isnull=False

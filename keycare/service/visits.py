@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from keycare.core.exceptions import ApplicationError
 from keycare.core.figures import account_figures_changed
+from keycare.core.rates import labour_rate
 from keycare.core.services import check_version, require_permission
 from keycare.users.models import User
 
@@ -46,7 +46,7 @@ def visit_plan(
     visit = FieldVisit.objects.create(
         ticket=ticket,
         planned_start=planned_start,
-        labour_rate=Decimal(str(settings.KEYCARE_LABOUR_RATE)),
+        labour_rate=labour_rate(timezone.localtime(planned_start).date()),
     )
     visit.engineers.set(engineers)
     _event(
@@ -143,6 +143,8 @@ def visit_complete(
     VisitPart.objects.bulk_create(used)
     visit.work_done = work_done.strip()
     visit.labour_hours, visit.travel_cost, visit.parts_cost = labour_hours, travel_cost, parts_cost
+    # the engineer-hour rate of the day of the work (administrators keep the rate history)
+    visit.labour_rate = labour_rate(timezone.localtime(now).date())
     visit.checked_in_at = visit.checked_in_at or now
     visit.checked_out_at = now
     visit.status = FieldVisit.Status.DONE

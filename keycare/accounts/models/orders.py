@@ -28,6 +28,10 @@ class Order(TimeStampedModel):
     total_net = models.DecimalField(_("net revenue"), default=Decimal("0"), **MONEY)
     total_discount = models.DecimalField(_("discounts"), default=Decimal("0"), **MONEY)
     total_cost = models.DecimalField(_("standard cost"), default=Decimal("0"), **MONEY)
+    #: Rebates and credit notes, as a positive amount (their lines are negative).
+    total_rebate = models.DecimalField(
+        _("rebates"), default=Decimal("0"), db_default=Decimal("0"), **MONEY
+    )
     line_count = models.PositiveIntegerField(_("lines"), default=0)
 
     objects = RestrictedQuerySet.as_manager()

@@ -93,17 +93,20 @@ def order_totals_refresh(*, order_ids: Iterable[int] | None = None) -> int:
     lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
     money = DecimalField(max_digits=16, decimal_places=2)
 
-    def total(field: str):
+    def total(field: str, source=lines):
         return Coalesce(
-            Subquery(lines.annotate(s=Sum(field)).values("s")[:1], output_field=money),
+            Subquery(source.annotate(s=Sum(field)).values("s")[:1], output_field=money),
             Value(ZERO, output_field=money),
         )
+
+    rebates = lines.filter(line_type__in=(OrderLineType.REBATE, OrderLineType.CREDIT_NOTE))
 
     updates = {
         "total_list": total("list_amount"),
         "total_net": total("net_amount"),
         "total_discount": total("discount_amount"),
         "total_cost": total("cost_amount"),
+        "total_rebate": -total("net_amount", rebates),
         "line_count": Coalesce(Subquery(lines.annotate(c=Count("pk")).values("c")[:1]), Value(0)),
     }
     if order_ids is None:

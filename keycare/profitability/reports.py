@@ -1,0 +1,239 @@
+"""Profitability reports: concessions by account, kind, approver and month; accounts whose
+concessions exceed their policy; accounts whose margin fell below the policy floor; and
+imported order lines whose discount breaks the policy without a granted concession."""
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Trim, TruncMonth, Upper
+from django.utils.translation import gettext as _
+
+from keycare.accounts.choices import AccountTier, AccountType, OrderLineType
+from keycare.accounts.models import Account, OrderLine
+from keycare.core.scoping import restrict
+from keycare.users.models import User
+
+from .calculations import ZERO, percent
+from .choices import ConcessionKind, ConcessionStatus, StepStatus
+from .concessions import breach_text
+from .models import Concession, ConcessionPolicy, ConcessionStep
+from .pnl import pnl_compute, pnl_period, require_pnl, visible_accounts
+from .policies import policy_for
+
+REPORT_GROUPINGS = ("account", "kind", "approver", "month", "requested_by")
+#: Cumulative limits over a period: (policy field, concession kind, summed field).
+CUMULATIVE = (
+    ("max_free_service_hours", "hours"),
+    ("max_free_visits", "visits"),
+    ("max_goodwill_parts_value", "goodwill"),
+    ("max_penalty_waiver_value", "waiver"),
+)
+
+
+def _granted(actor: User, filters: Mapping[str, Any] | None) -> tuple[QuerySet, dt.date, dt.date]:
+    require_pnl(actor)
+    start, end = pnl_period(filters)
+    qs = restrict(Concession.objects.all(), actor, "view").filter(
+        status=ConcessionStatus.GRANTED, effective_date__gte=start, effective_date__lte=end
+    )
+    return qs, start, end
+
+
+def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """Granted concessions of the period, grouped by account, kind, approver (who gave the
+    final approval; "within policy" for those granted at once), month or requester."""
+    by = str((filters or {}).get("by") or "account")
+    if by not in REPORT_GROUPINGS:
+        raise ValidationError({"by": [_("Choose how to group the report from the list.")]})
+    qs, start, end = _granted(actor, filters)
+    if by == "approver":
+        steps = ConcessionStep.objects.filter(
+            concession__in=qs.values("pk"), status=StepStatus.APPROVED
+        )
+        last = ConcessionStep.objects.filter(
+            concession=OuterRef("concession"), status=StepStatus.APPROVED,
+            position__gt=OuterRef("position"),
+        )  # fmt: skip
+        rows = [
+            {"key": r["decided_by"], "label": " ".join(filter(None, [r["decided_by__last_name"], r["decided_by__first_name"]])) or r["decided_by__username"],
+             "count": r["n"], "amount": r["s"] or ZERO}
+            for r in steps.exclude(Exists(last)).values(
+                "decided_by", "decided_by__username", "decided_by__first_name", "decided_by__last_name"
+            ).annotate(n=Count("concession"), s=Sum("concession__amount")).order_by("-s")
+        ]  # fmt: skip
+        auto = qs.filter(within_policy=True).aggregate(n=Count("id"), s=Sum("amount"))
+        if auto["n"]:
+            rows.append({"key": None, "label": _("Within policy (granted at once)"),
+                         "count": auto["n"], "amount": auto["s"] or ZERO})  # fmt: skip
+    else:
+        field = {"account": "account", "kind": "kind", "month": "month", "requested_by": "requested_by"}[by]
+        grouped = qs.annotate(month=TruncMonth("effective_date")) if by == "month" else qs
+        values = [field]
+        if by == "account":
+            values.append("account__name")
+        if by == "requested_by":
+            values += ["requested_by__username", "requested_by__first_name", "requested_by__last_name"]
+        rows = []
+        for r in grouped.values(*values).annotate(n=Count("id"), s=Sum("amount")).order_by(field if by == "month" else "-s"):
+            key = r[field]
+            if by == "account":
+                label = r["account__name"]
+            elif by == "kind":
+                label = str(ConcessionKind(key).label)
+            elif by == "month":
+                label = key.strftime("%Y-%m") if key else ""
+                key = label
+            else:
+                label = " ".join(filter(None, [r["requested_by__last_name"], r["requested_by__first_name"]])) or r["requested_by__username"]
+            rows.append({"key": key, "label": label, "count": r["n"], "amount": r["s"] or ZERO})
+    total = qs.aggregate(n=Count("id"), s=Sum("amount"))
+    return {"start": start, "end": end, "by": by, "rows": rows,
+            "total": {"count": total["n"], "amount": total["s"] or ZERO}}  # fmt: skip
+
+
+def _policies() -> list[ConcessionPolicy]:
+    return list(ConcessionPolicy.objects.filter(is_active=True))
+
+
+def over_policy_rows(granted: QuerySet) -> tuple[list[dict], list[dict]]:
+    """Accounts whose `granted` concessions add up to more than their policy allows (free
+    hours and visits, goodwill parts, penalties waived), and contacts whose gifts exceed the
+    per-contact limit: two grouped queries."""
+    policies = _policies()
+    rows = []
+    for r in granted.values("account_id", "account__name", "account__tier", "account__account_type").annotate(
+        hours=Sum("hours", filter=Q(kind=ConcessionKind.FREE_SERVICE)),
+        visits=Sum("visits", filter=Q(kind=ConcessionKind.FREE_SERVICE)),
+        goodwill=Sum("amount", filter=Q(kind=ConcessionKind.GOODWILL_PARTS)),
+        waiver=Sum("amount", filter=Q(kind=ConcessionKind.SLA_PENALTY_WAIVER)),
+        total=Sum("amount"),
+    ).order_by():  # fmt: skip
+        policy = policy_for(tier=r["account__tier"] or "", account_type=r["account__account_type"] or "",
+                            policies=policies)  # fmt: skip
+        if policy is None:
+            continue
+        exceeded = []
+        for limit_field, key in CUMULATIVE:
+            limit, value = getattr(policy, limit_field), r[key]
+            if limit is not None and value is not None and Decimal(value) > Decimal(limit):
+                exceeded.append({"code": limit_field, "limit": limit, "value": value,
+                                 "message": breach_text(limit_field, limit, value)})  # fmt: skip
+        if exceeded:
+            rows.append({"account_id": r["account_id"], "name": r["account__name"], "policy": policy.name,
+                         "total": r["total"] or ZERO, "exceeded": exceeded})  # fmt: skip
+    gifts = []
+    for r in granted.filter(kind=ConcessionKind.GIFT, contact__isnull=False).values(
+        "contact_id", "contact__name", "account_id", "account__name", "account__tier", "account__account_type",
+    ).annotate(s=Sum("amount")).order_by("-s"):  # fmt: skip
+        policy = policy_for(tier=r["account__tier"] or "", account_type=r["account__account_type"] or "",
+                            policies=policies)  # fmt: skip
+        limit = policy.gift_limit_per_contact if policy else None
+        if limit is not None and r["s"] > limit:
+            gifts.append({"contact_id": r["contact_id"], "contact": r["contact__name"],
+                          "account_id": r["account_id"], "name": r["account__name"],
+                          "limit": limit, "value": r["s"],
+                          "message": breach_text("gift_limit_per_contact", limit, r["s"])})  # fmt: skip
+    rows.sort(key=lambda r: (-r["total"], r["account_id"]))
+    return rows, gifts
+
+
+def over_policy_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    """The accounts and contacts the actor sees whose concessions of the period exceed
+    their policy."""
+    qs, start, end = _granted(actor, filters)
+    rows, gifts = over_policy_rows(qs)
+    return {"start": start, "end": end, "rows": rows, "gifts": gifts}
+
+
+def margin_floor_breaches(*, start: dt.date, end: dt.date, accounts: QuerySet) -> list[dict]:
+    """Accounts (of `accounts`) with revenue whose gross margin or margin after cost to serve
+    in the period is below their policy's floor."""
+    policies = _policies()
+    info = {a["pk"]: a for a in accounts.values("pk", "name", "tier", "account_type", "owner_id")}
+    rows = []
+    for pk, p in pnl_compute(start=start, end=end, accounts=accounts).items():
+        a = info.get(pk)
+        if a is None or p.revenue <= 0:
+            continue
+        policy = policy_for(tier=a["tier"] or "", account_type=a["account_type"] or "", policies=policies)
+        if policy is None:
+            continue
+        below = []
+        for code, floor, value in (
+            ("min_period_margin_pct", policy.min_period_margin_pct, p.gross_margin),
+            ("min_contribution_margin_pct", policy.min_contribution_margin_pct, p.contribution_margin),
+        ):
+            if floor is not None and value is not None and value < floor:
+                below.append({"code": code, "limit": floor, "value": value,
+                              "message": breach_text(code, floor, value)})  # fmt: skip
+        if below:
+            rows.append({"account_id": pk, "name": a["name"], "owner_id": a["owner_id"],
+                         "policy": policy.name, "revenue": p.revenue, "gross_margin": p.gross_margin,
+                         "contribution": p.contribution, "contribution_margin": p.contribution_margin,
+                         "below": below})  # fmt: skip
+    rows.sort(key=lambda r: (r["contribution_margin"], r["account_id"]))
+    return rows
+
+
+def below_floor_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
+    start, end = pnl_period(filters)
+    return {"start": start, "end": end,
+            "rows": margin_floor_breaches(start=start, end=end, accounts=visible_accounts(actor=actor, filters=filters))}  # fmt: skip
+
+
+def flagged_order_lines(
+    *, actor: User, filters: Mapping[str, Any] | None = None, account: Account | None = None
+) -> dict:
+    """Product and service lines of the period whose discount is above the policy's maximum
+    or whose gross margin is below the line floor, on orders without a granted discount
+    concession for that order number (flagged, not blocked: the ERP holds the orders).
+    One query: the policy of each tier × type is expanded into the WHERE clause."""
+    start, end = pnl_period(filters)
+    accounts = visible_accounts(actor=actor, filters=filters)
+    if account is not None:
+        accounts = accounts.filter(pk=account.pk)
+    policies = _policies()
+    conditions = Q(pk__in=[])
+    for tier in [*AccountTier.values, ""]:
+        for account_type in [*AccountType.values, ""]:
+            policy = policy_for(tier=tier, account_type=account_type, policies=policies)
+            if policy is None:
+                continue
+            broken = Q(pk__in=[])
+            if policy.max_discount_pct is not None:  # discount / list > max, without dividing
+                broken |= Q(discount_amount__gt=F("list_amount") * policy.max_discount_pct / 100)
+            if policy.min_line_margin_pct is not None:  # (net − cost) / net < floor
+                broken |= Q(net_amount__gt=0, margin__lt=F("net_amount") * policy.min_line_margin_pct / 100)
+            conditions |= Q(order__account__tier=tier, order__account__account_type=account_type) & broken
+    excused = (
+        Concession.objects.filter(
+            account=OuterRef("order__account"), kind=ConcessionKind.DISCOUNT,
+            status=ConcessionStatus.GRANTED,
+        )
+        .annotate(reference_key=Upper(Trim("order_reference")))
+        .filter(reference_key=OuterRef("order_key"))
+    )  # fmt: skip
+    lines = (
+        OrderLine.objects.filter(
+            order__order_date__gte=start, order__order_date__lte=end,
+            order__account__in=accounts.values("pk"),
+            line_type__in=(OrderLineType.PRODUCT, OrderLineType.SERVICE), list_amount__gt=0,
+        )
+        .annotate(margin=F("net_amount") - F("cost_amount"), order_key=Upper(Trim("order__number")))
+        .filter(conditions)
+        .exclude(Exists(excused))
+        .select_related("order__account", "product")
+        .order_by("-order__order_date", "order_id", "line_number")
+    )  # fmt: skip
+    limit = 500
+    found = list(lines[: limit + 1])
+    rows = [{
+        "line": line, "order": line.order, "account": line.order.account,
+        "discount_pct": percent(line.discount_amount, line.list_amount),
+        "margin_pct": percent(line.net_amount - line.cost_amount, line.net_amount) if line.net_amount else None,
+    } for line in found[:limit]]  # fmt: skip
+    return {"start": start, "end": end, "rows": rows, "more": len(found) > limit}

@@ -1,0 +1,11 @@
+from celery import shared_task
+
+
+@shared_task(
+    name="keycare.profitability.tasks.send_profit_alert_task", acks_late=True, bind=True,
+    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 8},
+)  # fmt: skip
+def send_profit_alert_task(self, alert_id: int) -> bool:
+    from .alerts import alert_send
+
+    return alert_send(alert_id=alert_id)
