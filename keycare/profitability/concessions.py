@@ -236,8 +236,8 @@ def _granted_so_far(*, account: Account, request: Request, start: dt.date, end: 
 
 
 def _figures(p: calc.Pnl) -> dict[str, str | None]:
-    def s(value):
-        return None if value is None else str(value)
+    def s(value):  # to the cent, the same on every database
+        return None if value is None else str(Decimal(value).quantize(CENT))
 
     return {
         "revenue": s(p.revenue), "discounts": s(p.discounts), "gross_profit": s(p.gross_profit),
@@ -274,7 +274,7 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
         "before": _figures(before),
         "after": _figures(after),
         "policy": {"id": policy.pk, "name": policy.name} if policy else None,
-        "granted_so_far": {k: str(v) for k, v in granted.items()},
+        "granted_so_far": {k: str(Decimal(v).quantize(CENT)) for k, v in granted.items()},
         "breaches": [b.as_dict() | {"message": breach_text(b.code, b.limit, b.value)} for b in breaches],
         "within_policy": not breaches,
         "chain": chain,

@@ -34,6 +34,16 @@ CUMULATIVE = (
 )
 
 
+def _person_fields(prefix: str) -> list[str]:
+    return [f"{prefix}__{f}" for f in ("display_name", "last_name", "first_name", "username")]
+
+
+def _person(row: Mapping[str, Any], prefix: str) -> str:
+    """A user's name as User.__str__ gives it, from a values() row."""
+    full = " ".join(filter(None, [row[f"{prefix}__first_name"], row[f"{prefix}__last_name"]]))
+    return row[f"{prefix}__display_name"] or full or row[f"{prefix}__username"]
+
+
 def _granted(actor: User, filters: Mapping[str, Any] | None) -> tuple[QuerySet, dt.date, dt.date]:
     require_pnl(actor)
     start, end = pnl_period(filters)
@@ -59,11 +69,8 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
             position__gt=OuterRef("position"),
         )  # fmt: skip
         rows = [
-            {"key": r["decided_by"], "label": " ".join(filter(None, [r["decided_by__last_name"], r["decided_by__first_name"]])) or r["decided_by__username"],
-             "count": r["n"], "amount": r["s"] or ZERO}
-            for r in steps.exclude(Exists(last)).values(
-                "decided_by", "decided_by__username", "decided_by__first_name", "decided_by__last_name"
-            ).annotate(n=Count("concession"), s=Sum("concession__amount")).order_by("-s")
+            {"key": r["decided_by"], "label": _person(r, "decided_by"), "count": r["n"], "amount": r["s"] or ZERO}
+            for r in steps.exclude(Exists(last)).values("decided_by", *_person_fields("decided_by")).annotate(n=Count("concession"), s=Sum("concession__amount")).order_by("-s")
         ]  # fmt: skip
         auto = qs.filter(within_policy=True).aggregate(n=Count("id"), s=Sum("amount"))
         if auto["n"]:
@@ -76,7 +83,7 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
         if by == "account":
             values.append("account__name")
         if by == "requested_by":
-            values += ["requested_by__username", "requested_by__first_name", "requested_by__last_name"]
+            values += _person_fields("requested_by")
         rows = []
         for r in grouped.values(*values).annotate(n=Count("id"), s=Sum("amount")).order_by(field if by == "month" else "-s"):
             key = r[field]
@@ -88,7 +95,7 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
                 label = key.strftime("%Y-%m") if key else ""
                 key = label
             else:
-                label = " ".join(filter(None, [r["requested_by__last_name"], r["requested_by__first_name"]])) or r["requested_by__username"]
+                label = _person(r, "requested_by")
             rows.append({"key": key, "label": label, "count": r["n"], "amount": r["s"] or ZERO})
     total = qs.aggregate(n=Count("id"), s=Sum("amount"))
     return {"start": start, "end": end, "by": by, "rows": rows,
