@@ -37,7 +37,14 @@ class CostRateAdmin(ReadOnlyAdmin):
 
 @admin.register(ConcessionPolicy)
 class ConcessionPolicyAdmin(ReadOnlyAdmin):
-    list_display = ("name", "tier", "account_type", "max_discount_pct", "min_line_margin_pct", "is_active")
+    list_display = (
+        "name",
+        "tier",
+        "account_type",
+        "max_discount_pct",
+        "min_line_margin_pct",
+        "is_active",
+    )
 
 
 class StepInline(admin.TabularInline):

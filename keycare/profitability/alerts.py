@@ -84,9 +84,13 @@ def alert_text(alert: ProfitAlert) -> tuple[str, str]:
     """Subject and body, in the site's language."""
     with override(settings.LANGUAGE_CODE):
         account = alert.account
-        lines = [str(item.get("message", "")) for item in alert.detail.get("below", alert.detail.get("exceeded", []))]
+        lines = [
+            str(item.get("message", ""))
+            for item in alert.detail.get("below", alert.detail.get("exceeded", []))
+        ]
         subject = _("[KeyCare] %(account)s: %(alert)s") % {
-            "account": account.name, "alert": ProfitAlertKind(alert.kind).label,
+            "account": account.name,
+            "alert": ProfitAlertKind(alert.kind).label,
         }
         link = settings.KEYCARE_BASE_URL.rstrip("/") + f"/accounts/{account.pk}/"
         body = "\n".join([*lines, link])
@@ -100,7 +104,11 @@ def alert_send(*, alert_id: int) -> bool:
     from keycare.service.models import Webhook
 
     with transaction.atomic():
-        alert = ProfitAlert.objects.select_for_update(of=("self",)).select_related("account").get(pk=alert_id)
+        alert = (
+            ProfitAlert.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=alert_id)
+        )
         if alert.sent_at is not None:
             return False
         alert.attempts += 1
@@ -118,7 +126,9 @@ def alert_send(*, alert_id: int) -> bool:
                            "detail": alert.detail, "subject": subject, "text": body}  # fmt: skip
             post_json(webhook.url, payload)
     except Exception as exc:
-        ProfitAlert.objects.filter(pk=alert.pk).update(last_error=f"{type(exc).__name__}: {exc}"[:255])
+        ProfitAlert.objects.filter(pk=alert.pk).update(
+            last_error=f"{type(exc).__name__}: {exc}"[:255]
+        )
         raise
     ProfitAlert.objects.filter(pk=alert.pk).update(sent_at=timezone.now(), last_error="")
     return True

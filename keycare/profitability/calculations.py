@@ -124,6 +124,7 @@ def whale_curve(contributions: Sequence[tuple[int, Decimal]]) -> dict:
 
 # --- concessions -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Breach:
     """One policy limit a concession exceeds: which, the limit and the value it would reach."""
@@ -253,7 +254,11 @@ def approval_chain(
     requester's level stays and is decided by someone else."""
     share = (HUNDRED * amount / contribution_before) if contribution_before > 0 else None
     levels = [ApprovalLevel.KEY_ACCOUNT_MANAGER]
-    big = amount > limits.service_manager_above or share is None or share > limits.service_manager_share
+    big = (
+        amount > limits.service_manager_above
+        or share is None
+        or share > limits.service_manager_share
+    )
     huge = (
         amount > limits.executive_above
         or share is None

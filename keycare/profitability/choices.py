@@ -47,7 +47,11 @@ class ApprovalLevel(models.TextChoices):
     EXECUTIVE = "executive", _("Executive")
 
 
-LEVEL_ORDER = [ApprovalLevel.KEY_ACCOUNT_MANAGER, ApprovalLevel.SERVICE_MANAGER, ApprovalLevel.EXECUTIVE]
+LEVEL_ORDER = [
+    ApprovalLevel.KEY_ACCOUNT_MANAGER,
+    ApprovalLevel.SERVICE_MANAGER,
+    ApprovalLevel.EXECUTIVE,
+]
 
 
 class StepStatus(models.TextChoices):

@@ -62,7 +62,9 @@ REQUEST_ROLES = (Role.KEY_ACCOUNT_MANAGER, Role.SERVICE_MANAGER, Role.EXECUTIVE,
 def actor_level(actor: User) -> str | None:
     """The highest approval level the actor holds (administrators hold none: they oversee,
     they do not grant concessions)."""
-    return calc.highest_level(str(level) for level, role in LEVEL_ROLE.items() if actor.has_role(role))
+    return calc.highest_level(
+        str(level) for level, role in LEVEL_ROLE.items() if actor.has_role(role)
+    )
 
 
 def breach_text(code: str, limit: Any, value: Any) -> str:
@@ -93,6 +95,7 @@ def _fmt(value: Any) -> str:
 
 # --- input -------------------------------------------------------------------------------
 
+
 def _decimal(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = False,
              minimum: Decimal = ZERO, maximum: Decimal = MAX_AMOUNT) -> Decimal | None:  # fmt: skip
     raw = data.get(key)
@@ -106,12 +109,17 @@ def _decimal(data: Mapping[str, Any], key: str, errors: dict, *, required: bool 
         errors[key] = [_("Enter a number.")]
         return None
     if not value.is_finite() or value < minimum or value > maximum:
-        errors[key] = [_("Enter a number from %(min)s to %(max)s.") % {"min": _fmt(minimum), "max": _fmt(maximum)}]
+        errors[key] = [
+            _("Enter a number from %(min)s to %(max)s.")
+            % {"min": _fmt(minimum), "max": _fmt(maximum)}
+        ]
         return None
     return value.quantize(CENT)
 
 
-def _integer(data: Mapping[str, Any], key: str, errors: dict, *, maximum: int = 10000) -> int | None:
+def _integer(
+    data: Mapping[str, Any], key: str, errors: dict, *, maximum: int = 10000
+) -> int | None:
     raw = data.get(key)
     if raw in (None, ""):
         return None
@@ -153,10 +161,15 @@ class Request:
     fields: dict[str, Any]
 
     def figures(self) -> dict[str, Any]:
-        return {k: self.fields.get(k) for k in ("discount_pct", "list_amount", "cost_amount", "hours", "visits", "months")}
+        return {
+            k: self.fields.get(k)
+            for k in ("discount_pct", "list_amount", "cost_amount", "hours", "visits", "months")
+        }
 
 
-def concession_parse(*, account: Account, kind: str, data: Mapping[str, Any], day: dt.date) -> Request:
+def concession_parse(
+    *, account: Account, kind: str, data: Mapping[str, Any], day: dt.date
+) -> Request:
     """Validate what is asked for a kind of concession and work out its value: a discount's
     from the list value and %, free service from the hours and visits at the rates of `day`,
     the others as entered. Errors are per field, in the user's language."""
@@ -168,7 +181,9 @@ def concession_parse(*, account: Account, kind: str, data: Mapping[str, Any], da
     if kind == ConcessionKind.DISCOUNT:
         fields["order_reference"] = str(data.get("order_reference") or "").strip()[:40]
         list_amount = _decimal(data, "list_amount", errors, required=True, minimum=CENT)
-        pct = _decimal(data, "discount_pct", errors, required=True, minimum=CENT, maximum=Decimal("100"))
+        pct = _decimal(
+            data, "discount_pct", errors, required=True, minimum=CENT, maximum=Decimal("100")
+        )
         cost = _decimal(data, "cost_amount", errors)
         fields.update(list_amount=list_amount, discount_pct=pct, cost_amount=cost)
         if list_amount is not None and pct is not None:
@@ -186,13 +201,17 @@ def concession_parse(*, account: Account, kind: str, data: Mapping[str, Any], da
 
                 hour_rate = labour_rate(day)
             visit_rate = rate_on(CostDriver.FIELD_VISIT, day) or ZERO
-            amount = ((hours or ZERO) * hour_rate + Decimal(visits or 0) * visit_rate).quantize(CENT)
+            amount = ((hours or ZERO) * hour_rate + Decimal(visits or 0) * visit_rate).quantize(
+                CENT
+            )
     elif kind == ConcessionKind.EXTENDED_WARRANTY:
         months = _integer(data, "months", errors, maximum=120)
         if months is None and "months" not in errors:
             errors["months"] = [_("This field is required.")]
         elif months == 0:
-            errors["months"] = [_("Enter a number from %(min)s to %(max)s.") % {"min": 1, "max": 120}]
+            errors["months"] = [
+                _("Enter a number from %(min)s to %(max)s.") % {"min": 1, "max": 120}
+            ]
         fields["months"] = months
         amount = _decimal(data, "amount", errors, required=True)
     else:
@@ -209,6 +228,7 @@ def concession_parse(*, account: Account, kind: str, data: Mapping[str, Any], da
 
 
 # --- the simulation ----------------------------------------------------------------------
+
 
 def _granted_so_far(*, account: Account, request: Request, start: dt.date, end: dt.date,
                     exclude: int | None = None) -> dict[str, Decimal]:  # fmt: skip
@@ -255,7 +275,9 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
     before = pnl_compute(start=start, end=end, accounts=[account.pk]).get(account.pk, calc.Pnl())
     after = calc.simulate(before=before, kind=request.kind, amount=request.amount)
     policy = policy_for_account(account)
-    granted = _granted_so_far(account=account, request=request, start=start, end=end, exclude=exclude)
+    granted = _granted_so_far(
+        account=account, request=request, start=start, end=end, exclude=exclude
+    )
     breaches = calc.evaluate(kind=request.kind, amount=request.amount, limits=policy_limits(policy),
                              after=after, request=request.figures(), granted=granted)  # fmt: skip
     chain: list[str] = []
@@ -275,7 +297,9 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
         "after": _figures(after),
         "policy": {"id": policy.pk, "name": policy.name} if policy else None,
         "granted_so_far": {k: str(Decimal(v).quantize(CENT)) for k, v in granted.items()},
-        "breaches": [b.as_dict() | {"message": breach_text(b.code, b.limit, b.value)} for b in breaches],
+        "breaches": [
+            b.as_dict() | {"message": breach_text(b.code, b.limit, b.value)} for b in breaches
+        ],
         "within_policy": not breaches,
         "chain": chain,
     }
@@ -298,7 +322,9 @@ def _require_request(actor: User, account: Account) -> None:
         )
 
 
-def concession_simulate(*, actor: User, account: Account, kind: str, data: Mapping[str, Any]) -> dict:
+def concession_simulate(
+    *, actor: User, account: Account, kind: str, data: Mapping[str, Any]
+) -> dict:
     """What the requester sees before submitting (changes nothing)."""
     _require_request(actor, account)
     day = timezone.localdate()
@@ -361,7 +387,9 @@ def concession_submit(
     return concession
 
 
-def _grant(concession: Concession, actor: User | None, *, now: dt.datetime, within_policy: bool) -> None:
+def _grant(
+    concession: Concession, actor: User | None, *, now: dt.datetime, within_policy: bool
+) -> None:
     concession.status, concession.decided_at = ConcessionStatus.GRANTED, now
     concession.version += 1
     concession.save(update_fields=["status", "decided_at", "version"])
@@ -375,7 +403,9 @@ def _grant(concession: Concession, actor: User | None, *, now: dt.datetime, with
 def _add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def _extend_warranty(concession: Concession) -> None:
@@ -411,20 +441,27 @@ def may_decide(actor: User | None, concession: Concession, step: ConcessionStep 
     level = actor_level(actor)
     if calc.level_rank(level) < LEVEL_ORDER.index(step.level):
         return False
-    if level == ApprovalLevel.KEY_ACCOUNT_MANAGER and not user_can(actor, "change", concession.account):
+    if level == ApprovalLevel.KEY_ACCOUNT_MANAGER and not user_can(
+        actor, "change", concession.account
+    ):
         return False
     return not concession.steps.filter(decided_by=actor).exists()
 
 
-def _decide_checks(actor: User, concession: Concession, expected_version: int | None) -> ConcessionStep:
+def _decide_checks(
+    actor: User, concession: Concession, expected_version: int | None
+) -> ConcessionStep:
     if concession.status != ConcessionStatus.PENDING:
         raise ApplicationError(
-            _("This request has already been decided (%(status)s).") % {"status": concession.get_status_display()},
+            _("This request has already been decided (%(status)s).")
+            % {"status": concession.get_status_display()},
             extra={"code": "already_decided", "status": concession.status},
         )
     if expected_version is not None and int(expected_version) != concession.version:
         raise ConflictError(
-            _("Someone else decided this request while you were looking at it. Reload and try again."),
+            _(
+                "Someone else decided this request while you were looking at it. Reload and try again."
+            ),
             extra={"code": "stale_version", "current_version": concession.version},
         )
     if concession.requested_by_id == actor.pk:
@@ -434,7 +471,8 @@ def _decide_checks(actor: User, concession: Concession, expected_version: int | 
     step = waiting_step(concession)
     if not may_decide(actor, concession, step):
         raise PermissionDeniedError(
-            _("This step needs another approver: %(level)s.") % {"level": ApprovalLevel(step.level).label},
+            _("This step needs another approver: %(level)s.")
+            % {"level": ApprovalLevel(step.level).label},
             extra={"code": "not_your_step", "level": step.level},
         )
     return step
@@ -447,7 +485,12 @@ def concession_approve(*, actor: User, concession: Concession, comment: str = ""
     concession = _locked(concession)
     step = _decide_checks(actor, concession, expected_version)
     now = timezone.now()
-    step.status, step.decided_by, step.decided_at, step.comment = StepStatus.APPROVED, actor, now, comment.strip()
+    step.status, step.decided_by, step.decided_at, step.comment = (
+        StepStatus.APPROVED,
+        actor,
+        now,
+        comment.strip(),
+    )
     step.save()
     _event(concession, ConcessionEventKind.APPROVED, actor, level=step.level, comment=comment.strip(),
            step=step.position)  # fmt: skip
@@ -469,7 +512,12 @@ def concession_reject(*, actor: User, concession: Concession, comment: str,
     if not (comment or "").strip():
         raise ValidationError({"comment": [_("Say why the request is rejected.")]})
     now = timezone.now()
-    step.status, step.decided_by, step.decided_at, step.comment = StepStatus.REJECTED, actor, now, comment.strip()
+    step.status, step.decided_by, step.decided_at, step.comment = (
+        StepStatus.REJECTED,
+        actor,
+        now,
+        comment.strip(),
+    )
     step.save()
     concession.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)
     concession.status, concession.decided_at = ConcessionStatus.REJECTED, now
@@ -491,12 +539,15 @@ def concession_withdraw(*, actor: User, concession: Concession, comment: str = "
         )
     if concession.status != ConcessionStatus.PENDING:
         raise ApplicationError(
-            _("This request has already been decided (%(status)s).") % {"status": concession.get_status_display()},
+            _("This request has already been decided (%(status)s).")
+            % {"status": concession.get_status_display()},
             extra={"code": "already_decided", "status": concession.status},
         )
     if expected_version is not None and int(expected_version) != concession.version:
         raise ConflictError(
-            _("Someone else decided this request while you were looking at it. Reload and try again."),
+            _(
+                "Someone else decided this request while you were looking at it. Reload and try again."
+            ),
             extra={"code": "stale_version", "current_version": concession.version},
         )
     concession.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)

@@ -8,10 +8,14 @@ from .models import Concession
 
 class ConcessionFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ConcessionStatus.choices)
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=ConcessionStatus.choices
+    )
     kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=ConcessionKind.choices)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
-    requested_by = django_filters.NumberFilter(label=_("Requested by"), field_name="requested_by_id")
+    requested_by = django_filters.NumberFilter(
+        label=_("Requested by"), field_name="requested_by_id"
+    )
     within_policy = django_filters.BooleanFilter(label=_("Within policy"))
     period_from = django_filters.DateFilter(
         label=_("Effective from"), field_name="effective_date", lookup_expr="gte"
@@ -34,6 +38,7 @@ class ConcessionFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value) | Q(account__name__icontains=value)
+            Q(number__icontains=value)
+            | Q(account__name__icontains=value)
             | Q(order_reference__icontains=value)
         )

@@ -101,7 +101,9 @@ def pnl_compute(
     billable = Q(coverage=Coverage.BILLABLE)
     work = ~warranty & ~billable
     handling = rate_case(CostDriver.TICKET, "opened_at__date", rates)
-    tickets = _in(Ticket.objects.filter(opened_at__date__gte=start, opened_at__date__lte=end), accounts)
+    tickets = _in(
+        Ticket.objects.filter(opened_at__date__gte=start, opened_at__date__lte=end), accounts
+    )
     for r in tickets.values("account_id").annotate(
         n=Count("id"),
         labour=_sum("labour_cost", filter=work), parts=_sum("parts_cost", filter=work),
@@ -163,6 +165,7 @@ def costs_to_serve(
 
 
 # --- reads for the pages and the API -----------------------------------------------------
+
 
 def pnl_may_view(actor: User | None) -> bool:
     """Margins and costs are for those who may see orders (not service engineers, not the
@@ -237,7 +240,9 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
         root_ids = set(roots.values_list("pk", flat=True))
     info = {
         a["pk"]: a
-        for a in accounts.values("pk", "name", "tier", "account_type", "province", "owner_id", "path")
+        for a in accounts.values(
+            "pk", "name", "tier", "account_type", "province", "owner_id", "path"
+        )
     }
     own = pnl_compute(start=start, end=end, accounts=accounts)
     groups: dict[Any, Pnl] = {}
@@ -323,7 +328,11 @@ def account_pnl(*, actor: User, account: Account, filters: Mapping[str, Any] | N
     start, end = pnl_period(filters)
     visible = restrict(Account.objects.all(), actor, "view")
     own = pnl_compute(start=start, end=end, accounts=[account.pk]).get(account.pk, Pnl())
-    subtree = visible.filter(path__startswith=account.path) if account.path else visible.filter(pk=account.pk)
+    subtree = (
+        visible.filter(path__startswith=account.path)
+        if account.path
+        else visible.filter(pk=account.pk)
+    )
     group = Pnl()
     for p in pnl_compute(start=start, end=end, accounts=subtree).values():
         group.add(p)

@@ -31,7 +31,9 @@ SETTINGS_FIELDS = ("service_manager_above", "executive_above", "service_manager_
 
 
 def policy_list(*, actor: User) -> QuerySet[ConcessionPolicy]:
-    return restrict(ConcessionPolicy.objects.all(), actor, "view").order_by("tier", "account_type", "id")
+    return restrict(ConcessionPolicy.objects.all(), actor, "view").order_by(
+        "tier", "account_type", "id"
+    )
 
 
 def policy_for(*, tier: str, account_type: str, policies: list[ConcessionPolicy] | None = None
@@ -42,7 +44,11 @@ def policy_for(*, tier: str, account_type: str, policies: list[ConcessionPolicy]
         policies = list(ConcessionPolicy.objects.filter(is_active=True))
     by_key = {(p.tier, p.account_type): p for p in policies if p.is_active}
     for key in ((tier, account_type), (tier, ""), ("", account_type), ("", "")):
-        if key in by_key and (key[0] == "" or key[0] == tier) and (key[1] == "" or key[1] == account_type):
+        if (
+            key in by_key
+            and (key[0] == "" or key[0] == tier)
+            and (key[1] == "" or key[1] == account_type)
+        ):
             return by_key[key]
     return None
 
@@ -58,7 +64,10 @@ def policy_limits(policy: ConcessionPolicy | None) -> dict[str, Any]:
 def _conflict(exc: IntegrityError) -> ApplicationError:
     return ApplicationError(
         _("A policy for this tier and account type already exists."),
-        extra={"code": "policy_exists", "fields": {"tier": [_("A policy for this tier and account type already exists.")]}},
+        extra={
+            "code": "policy_exists",
+            "fields": {"tier": [_("A policy for this tier and account type already exists.")]},
+        },
     )
 
 

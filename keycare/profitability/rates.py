@@ -117,10 +117,7 @@ def cost_rate_create(
     if errors:
         raise ValidationError(errors)
     latest = (
-        CostRate.objects.select_for_update()
-        .filter(driver=driver)
-        .order_by("-valid_from")
-        .first()
+        CostRate.objects.select_for_update().filter(driver=driver).order_by("-valid_from").first()
     )
     if latest is not None and valid_from <= latest.valid_from:
         raise ValidationError({"valid_from": [

@@ -77,7 +77,12 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
             rows.append({"key": None, "label": _("Within policy (granted at once)"),
                          "count": auto["n"], "amount": auto["s"] or ZERO})  # fmt: skip
     else:
-        field = {"account": "account", "kind": "kind", "month": "month", "requested_by": "requested_by"}[by]
+        field = {
+            "account": "account",
+            "kind": "kind",
+            "month": "month",
+            "requested_by": "requested_by",
+        }[by]
         grouped = qs.annotate(month=TruncMonth("effective_date")) if by == "month" else qs
         values = [field]
         if by == "account":
@@ -85,7 +90,11 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
         if by == "requested_by":
             values += _person_fields("requested_by")
         rows = []
-        for r in grouped.values(*values).annotate(n=Count("id"), s=Sum("amount")).order_by(field if by == "month" else "-s"):
+        for r in (
+            grouped.values(*values)
+            .annotate(n=Count("id"), s=Sum("amount"))
+            .order_by(field if by == "month" else "-s")
+        ):
             key = r[field]
             if by == "account":
                 label = r["account__name"]
@@ -166,13 +175,19 @@ def margin_floor_breaches(*, start: dt.date, end: dt.date, accounts: QuerySet) -
         a = info.get(pk)
         if a is None or p.revenue <= 0:
             continue
-        policy = policy_for(tier=a["tier"] or "", account_type=a["account_type"] or "", policies=policies)
+        policy = policy_for(
+            tier=a["tier"] or "", account_type=a["account_type"] or "", policies=policies
+        )
         if policy is None:
             continue
         below = []
         for code, floor, value in (
             ("min_period_margin_pct", policy.min_period_margin_pct, p.gross_margin),
-            ("min_contribution_margin_pct", policy.min_contribution_margin_pct, p.contribution_margin),
+            (
+                "min_contribution_margin_pct",
+                policy.min_contribution_margin_pct,
+                p.contribution_margin,
+            ),
         ):
             if floor is not None and value is not None and value < floor:
                 below.append({"code": code, "limit": floor, "value": value,
@@ -214,8 +229,12 @@ def flagged_order_lines(
             if policy.max_discount_pct is not None:  # discount / list > max, without dividing
                 broken |= Q(discount_amount__gt=F("list_amount") * policy.max_discount_pct / 100)
             if policy.min_line_margin_pct is not None:  # (net − cost) / net < floor
-                broken |= Q(net_amount__gt=0, margin__lt=F("net_amount") * policy.min_line_margin_pct / 100)
-            conditions |= Q(order__account__tier=tier, order__account__account_type=account_type) & broken
+                broken |= Q(
+                    net_amount__gt=0, margin__lt=F("net_amount") * policy.min_line_margin_pct / 100
+                )
+            conditions |= (
+                Q(order__account__tier=tier, order__account__account_type=account_type) & broken
+            )
     excused = (
         Concession.objects.filter(
             account=OuterRef("order__account"), kind=ConcessionKind.DISCOUNT,

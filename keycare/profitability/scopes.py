@@ -60,7 +60,9 @@ def concession_scope(user, action: str) -> Q | bool:
         q |= Q(account__owner=user) | Q(account__in=team_account_ids(user))
     if user.has_role(Role.SERVICE_MANAGER):
         steps = ConcessionStep.objects.filter(concession=OuterRef("pk"))
-        q |= Exists(steps.filter(level__in=(ApprovalLevel.SERVICE_MANAGER, ApprovalLevel.EXECUTIVE)))
+        q |= Exists(
+            steps.filter(level__in=(ApprovalLevel.SERVICE_MANAGER, ApprovalLevel.EXECUTIVE))
+        )
         q |= Exists(steps.filter(decided_by=user))
     return q
 

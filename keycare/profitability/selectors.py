@@ -35,7 +35,9 @@ def _inbox(qs: QuerySet, actor: User) -> QuerySet:
         level__in=allowed,
     )  # fmt: skip
     qs = qs.filter(Exists(waiting), status=ConcessionStatus.PENDING).exclude(requested_by=actor)
-    qs = qs.exclude(Exists(ConcessionStep.objects.filter(concession=OuterRef("pk"), decided_by=actor)))
+    qs = qs.exclude(
+        Exists(ConcessionStep.objects.filter(concession=OuterRef("pk"), decided_by=actor))
+    )
     if level == ApprovalLevel.KEY_ACCOUNT_MANAGER:
         qs = qs.filter(Q(account__owner=actor) | Q(account__in=team_account_ids(actor)))
     return qs
@@ -51,7 +53,10 @@ def concession_list(*, actor: User, filters: Mapping[str, Any] | None = None,
     elif box == "inbox":
         qs = _inbox(qs, actor)
     qs = qs.select_related("account", "requested_by", "contact").prefetch_related(
-        Prefetch("steps", queryset=ConcessionStep.objects.select_related("decided_by").order_by("position"))
+        Prefetch(
+            "steps",
+            queryset=ConcessionStep.objects.select_related("decided_by").order_by("position"),
+        )
     )
     return filter_queryset(ConcessionFilterSet, filters, qs)
 
@@ -66,8 +71,14 @@ def concession_get(*, actor: User, pk: int) -> Concession:
         restrict(Concession.objects.all(), actor, "view")
         .select_related("account", "requested_by", "contact", "ticket", "equipment", "policy")
         .prefetch_related(
-            Prefetch("steps", queryset=ConcessionStep.objects.select_related("decided_by").order_by("position")),
-            Prefetch("events", queryset=ConcessionEvent.objects.select_related("actor").order_by("at", "id")),
+            Prefetch(
+                "steps",
+                queryset=ConcessionStep.objects.select_related("decided_by").order_by("position"),
+            ),
+            Prefetch(
+                "events",
+                queryset=ConcessionEvent.objects.select_related("actor").order_by("at", "id"),
+            ),
         )
         .get(pk=pk)
     )

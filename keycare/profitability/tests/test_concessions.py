@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from keycare.accounts.choices import AccountTeamRole, AccountTier
 from keycare.accounts.tests.factories import (
@@ -43,7 +44,7 @@ from keycare.profitability.selectors import concession_inbox_count, concession_l
 from keycare.users.choices import Role
 
 D = Decimal
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 
 
 def sell(account, *, revenue, gross_profit, number=None, day=None, quantity=1):
@@ -74,7 +75,11 @@ def breaches(simulation):
         ("discount", {"list_amount": "10000", "discount_pct": "15"}, True),
         ("discount", {"list_amount": "10000", "discount_pct": "15.01"}, False),
         ("discount", {"list_amount": "10000", "discount_pct": "15", "cost_amount": "7225"}, True),
-        ("discount", {"list_amount": "10000", "discount_pct": "15", "cost_amount": "7225.01"}, False),
+        (
+            "discount",
+            {"list_amount": "10000", "discount_pct": "15", "cost_amount": "7225.01"},
+            False,
+        ),
         ("goodwill_parts", {"amount": "10000.00"}, True),
         ("goodwill_parts", {"amount": "10000.01"}, False),
         ("sla_penalty_waiver", {"amount": "20000"}, True),
@@ -102,13 +107,19 @@ def test_gift_limit_is_per_contact_and_counts_earlier_gifts(kam, executive, heal
     first = concession_submit(actor=kam, account=healthy, kind="gift", reason="春节礼品",
                               data={"amount": "400", "contact": contact.pk})  # fmt: skip
     assert first.status == "granted"
-    at_limit = concession_simulate(actor=kam, account=healthy, kind="gift", data={"amount": "600", "contact": contact.pk})
-    over = concession_simulate(actor=kam, account=healthy, kind="gift", data={"amount": "600.01", "contact": contact.pk})
+    at_limit = concession_simulate(
+        actor=kam, account=healthy, kind="gift", data={"amount": "600", "contact": contact.pk}
+    )
+    over = concession_simulate(
+        actor=kam, account=healthy, kind="gift", data={"amount": "600.01", "contact": contact.pk}
+    )
     assert at_limit["within_policy"] and breaches(over) == ["gift_limit_per_contact"]
     assert over["granted_so_far"]["gifts"] == "400.00"
     assert "1,000" in over["breaches"][0]["message"]
     other = ContactFactory(account=healthy, name="李工")
-    assert concession_simulate(actor=kam, account=healthy, kind="gift", data={"amount": "600.01", "contact": other.pk})["within_policy"]
+    assert concession_simulate(
+        actor=kam, account=healthy, kind="gift", data={"amount": "600.01", "contact": other.pk}
+    )["within_policy"]
 
 
 @pytest.mark.django_db
@@ -125,8 +136,12 @@ def test_account_period_margin_floors_on_the_pnl_after_the_concession(kam):
     below = concession_simulate(actor=kam, account=account, kind="discount",
                                 data={"list_amount": "62501", "discount_pct": "1"})  # fmt: skip
     assert breaches(below) == ["min_period_margin_pct"]
-    assert concession_simulate(actor=kam, account=account, kind="goodwill_parts", data={"amount": "2000"})["within_policy"]
-    over = concession_simulate(actor=kam, account=account, kind="goodwill_parts", data={"amount": "2000.01"})
+    assert concession_simulate(
+        actor=kam, account=account, kind="goodwill_parts", data={"amount": "2000"}
+    )["within_policy"]
+    over = concession_simulate(
+        actor=kam, account=account, kind="goodwill_parts", data={"amount": "2000.01"}
+    )
     assert breaches(over) == ["min_contribution_margin_pct"]
     assert over["before"]["contribution"] == "2500.00" and over["after"]["contribution"] == "499.99"
 
@@ -134,7 +149,9 @@ def test_account_period_margin_floors_on_the_pnl_after_the_concession(kam):
 @pytest.mark.django_db
 def test_an_account_without_revenue_cannot_get_concessions_within_policy(kam):
     account = AccountFactory(owner=kam)
-    simulation = concession_simulate(actor=kam, account=account, kind="goodwill_parts", data={"amount": "1"})
+    simulation = concession_simulate(
+        actor=kam, account=account, kind="goodwill_parts", data={"amount": "1"}
+    )
     assert breaches(simulation) == ["no_revenue"]
 
 
@@ -156,7 +173,13 @@ LIMITS = calc.ChainLimits(D(5000), D(20000), D(10), D(25))
         ("5000", "1000000", "995000", None, ["key_account_manager"]),
         ("5000.01", "1000000", "994999.99", None, ["key_account_manager", "service_manager"]),
         ("20000", "1000000", "980000", None, ["key_account_manager", "service_manager"]),
-        ("20000.01", "1000000", "979999.99", None, ["key_account_manager", "service_manager", "executive"]),
+        (
+            "20000.01",
+            "1000000",
+            "979999.99",
+            None,
+            ["key_account_manager", "service_manager", "executive"],
+        ),
         # account value: the same 3,000 is small for a big account and large for a small one
         ("3000", "30000", "27000", None, ["key_account_manager"]),
         ("3000", "29999", "26999", None, ["key_account_manager", "service_manager"]),
@@ -184,24 +207,40 @@ def big_request(kam, healthy):
 
 
 @pytest.mark.django_db
-def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(big_request, make_user, service_manager, executive, kam):
+def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(
+    big_request, make_user, service_manager, executive, kam
+):
     assert big_request.status == "pending" and big_request.amount == D("30000")
-    assert [s.level for s in big_request.steps.order_by("position")] == ["key_account_manager", "service_manager", "executive"]
+    assert [s.level for s in big_request.steps.order_by("position")] == [
+        "key_account_manager",
+        "service_manager",
+        "executive",
+    ]
     colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
     outsider = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_outsider")
-    AccountTeamMemberFactory(account=big_request.account, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
+    AccountTeamMemberFactory(
+        account=big_request.account, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
+    )
     with pytest.raises(PermissionDeniedError):  # a key account manager of another account
         concession_approve(actor=outsider, concession=big_request)
-    with pytest.raises(PermissionDeniedError):  # a service manager before the KAM step? allowed: higher level
-        concession_approve(actor=make_user(Role.SERVICE_ENGINEER, username="eng_x"), concession=big_request)
-    concession_approve(actor=colleague, concession=big_request, comment="同意,战略客户", expected_version=1)
+    with pytest.raises(
+        PermissionDeniedError
+    ):  # a service manager before the KAM step? allowed: higher level
+        concession_approve(
+            actor=make_user(Role.SERVICE_ENGINEER, username="eng_x"), concession=big_request
+        )
+    concession_approve(
+        actor=colleague, concession=big_request, comment="同意,战略客户", expected_version=1
+    )
     with pytest.raises(PermissionDeniedError):  # nobody decides two steps of one request
         concession_approve(actor=colleague, concession=big_request)
     concession_approve(actor=service_manager, concession=big_request, comment="服务成本可控")
     assert concession_inbox_count(actor=executive) == 1
     c = concession_approve(actor=executive, concession=big_request, comment="批准")
     assert c.status == "granted" and c.decided_at is not None
-    kinds = list(ConcessionEvent.objects.filter(concession=c).values_list("kind", "actor__username", "level"))
+    kinds = list(
+        ConcessionEvent.objects.filter(concession=c).values_list("kind", "actor__username", "level")
+    )
     assert kinds == [("submitted", "kam1", ""), ("approved", "kam_colleague", "key_account_manager"),
                      ("approved", "svcmgr1", "service_manager"), ("approved", "exec1", "executive")]  # fmt: skip
     with pytest.raises(ApplicationError):
@@ -211,7 +250,13 @@ def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(big_reques
 @pytest.mark.django_db
 def test_self_approval_is_refused(make_user, healthy):
     boss = make_user(Role.EXECUTIVE, username="boss")
-    c = concession_submit(actor=boss, account=healthy, kind="goodwill_parts", reason="质量问题补偿", data={"amount": "15000"})
+    c = concession_submit(
+        actor=boss,
+        account=healthy,
+        kind="goodwill_parts",
+        reason="质量问题补偿",
+        data={"amount": "15000"},
+    )
     assert [s.level for s in c.steps.all()] == ["executive"]
     with pytest.raises(PermissionDeniedError) as error:
         concession_approve(actor=boss, concession=c)
@@ -246,7 +291,9 @@ def test_only_the_requester_withdraws(big_request, kam, executive):
 @pytest.mark.django_db
 def test_within_policy_is_granted_at_once_and_flows_into_the_cost_to_serve(kam, healthy):
     before = pnl_compute(start=TODAY, end=TODAY, accounts=[healthy.pk])[healthy.pk]
-    c = concession_submit(actor=kam, account=healthy, kind="goodwill_parts", reason="停机补偿", data={"amount": "800"})
+    c = concession_submit(
+        actor=kam, account=healthy, kind="goodwill_parts", reason="停机补偿", data={"amount": "800"}
+    )
     assert c.status == "granted" and c.within_policy and c.number == f"CON-{TODAY.year}-{c.pk:05d}"
     assert list(c.events.values_list("kind", flat=True)) == ["submitted", "granted"]
     after = pnl_compute(start=TODAY, end=TODAY, accounts=[healthy.pk])[healthy.pk]
@@ -283,7 +330,13 @@ def test_bad_input_is_a_clear_error_and_saves_nothing(kam, other_kam, healthy):
         concession_submit(actor=kam, account=healthy, kind="gift", data={"amount": "1"}, reason=" ")
     assert "reason" in error.value.message_dict
     with pytest.raises(PermissionDeniedError):  # not their account
-        concession_submit(actor=other_kam, account=healthy, kind="goodwill_parts", data={"amount": "1"}, reason="x")
+        concession_submit(
+            actor=other_kam,
+            account=healthy,
+            kind="goodwill_parts",
+            data={"amount": "1"},
+            reason="x",
+        )
     assert not Concession.objects.exists()
 
 
@@ -295,7 +348,10 @@ def test_two_approvers_deciding_one_request_at_once_exactly_one_wins(make_user):
     ConcessionPolicy.objects.exists() or pytest.fail("policies are seeded")
     request = concession_submit(actor=make_user(Role.EXECUTIVE, username="asker"), account=account,
                                 kind="goodwill_parts", reason="补偿", data={"amount": "15000"})  # fmt: skip
-    first, second = make_user(Role.EXECUTIVE, username="exec_a"), make_user(Role.EXECUTIVE, username="exec_b")
+    first, second = (
+        make_user(Role.EXECUTIVE, username="exec_a"),
+        make_user(Role.EXECUTIVE, username="exec_b"),
+    )
     results: dict[str, str] = {}
     barrier = threading.Barrier(2)
 
@@ -306,7 +362,9 @@ def test_two_approvers_deciding_one_request_at_once_exactly_one_wins(make_user):
             if approve:
                 concession_approve(actor=user, concession=request, expected_version=1)
             else:
-                concession_reject(actor=user, concession=request, comment="不批", expected_version=1)
+                concession_reject(
+                    actor=user, concession=request, comment="不批", expected_version=1
+                )
             results[user.username] = "won"
         except (ConflictError, ApplicationError):
             results[user.username] = "lost"
@@ -315,7 +373,10 @@ def test_two_approvers_deciding_one_request_at_once_exactly_one_wins(make_user):
                 connection.close()
 
     if connection.vendor == "postgresql":  # real concurrent transactions
-        threads = [threading.Thread(target=decide, args=(first, True)), threading.Thread(target=decide, args=(second, False))]
+        threads = [
+            threading.Thread(target=decide, args=(first, True)),
+            threading.Thread(target=decide, args=(second, False)),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -327,14 +388,22 @@ def test_two_approvers_deciding_one_request_at_once_exactly_one_wins(make_user):
     request.refresh_from_db()
     winner = next(name for name, r in results.items() if r == "won")
     assert request.status == ("granted" if winner == "exec_a" else "rejected")
-    decisions = ConcessionEvent.objects.filter(concession=request, kind__in=["approved", "rejected"])
+    decisions = ConcessionEvent.objects.filter(
+        concession=request, kind__in=["approved", "rejected"]
+    )
     assert decisions.count() == 1 and decisions.get().actor.username == winner
 
 
 @pytest.mark.django_db
-def test_who_sees_which_concessions(kam, other_kam, service_manager, executive, admin_user, engineer, portal_user, healthy):
-    small = concession_submit(actor=kam, account=healthy, kind="goodwill_parts", reason="小", data={"amount": "100"})
-    big = concession_submit(actor=kam, account=healthy, kind="goodwill_parts", reason="大", data={"amount": "15000"})
+def test_who_sees_which_concessions(
+    kam, other_kam, service_manager, executive, admin_user, engineer, portal_user, healthy
+):
+    small = concession_submit(
+        actor=kam, account=healthy, kind="goodwill_parts", reason="小", data={"amount": "100"}
+    )
+    big = concession_submit(
+        actor=kam, account=healthy, kind="goodwill_parts", reason="大", data={"amount": "15000"}
+    )
     theirs_account = AccountFactory(owner=other_kam)
     sell(theirs_account, revenue="1000000", gross_profit="500000")
     theirs = concession_submit(actor=other_kam, account=theirs_account, kind="gift", reason="礼",
@@ -355,16 +424,30 @@ def test_who_sees_which_concessions(kam, other_kam, service_manager, executive, 
 
 
 @pytest.mark.django_db
-def test_imported_lines_breaking_the_policy_are_flagged_until_a_concession_covers_them(kam, executive):
+def test_imported_lines_breaking_the_policy_are_flagged_until_a_concession_covers_them(
+    kam, executive
+):
     account = AccountFactory(owner=kam)
     product = ProductFactory(list_price=D("10000"), standard_cost=D("5000"))
-    OrderFactory(account=account, number="SO-FAIR", order_date=TODAY,
-                 lines=[{"product": product, "quantity": D(1), "net_price": D("8500")}])  # 15 %: at the limit
-    OrderFactory(account=account, number="SO-DEEP", order_date=TODAY,
-                 lines=[{"product": product, "quantity": D(1), "net_price": D("8000")}])  # 20 %
+    OrderFactory(
+        account=account,
+        number="SO-FAIR",
+        order_date=TODAY,
+        lines=[{"product": product, "quantity": D(1), "net_price": D("8500")}],
+    )  # 15 %: at the limit
+    OrderFactory(
+        account=account,
+        number="SO-DEEP",
+        order_date=TODAY,
+        lines=[{"product": product, "quantity": D(1), "net_price": D("8000")}],
+    )  # 20 %
     cheap = ProductFactory(list_price=D("1000"), standard_cost=D("900"))
-    OrderFactory(account=account, number="SO-THIN", order_date=TODAY,
-                 lines=[{"product": cheap, "quantity": D(1)}])  # margin 10 % < 15 %
+    OrderFactory(
+        account=account,
+        number="SO-THIN",
+        order_date=TODAY,
+        lines=[{"product": cheap, "quantity": D(1)}],
+    )  # margin 10 % < 15 %
     flagged = flagged_order_lines(actor=executive)
     assert sorted(r["order"].number for r in flagged["rows"]) == ["SO-DEEP", "SO-THIN"]
     deep = next(r for r in flagged["rows"] if r["order"].number == "SO-DEEP")
@@ -381,17 +464,31 @@ def test_imported_lines_breaking_the_policy_are_flagged_until_a_concession_cover
 @pytest.mark.django_db
 def test_reports_of_concessions_and_over_policy(kam, executive, make_user, healthy):
     granted = [
-        concession_submit(actor=kam, account=healthy, kind="free_service", reason="调试", data={"hours": "30"}),
-        concession_submit(actor=kam, account=healthy, kind="goodwill_parts", reason="补偿", data={"amount": "800"}),
+        concession_submit(
+            actor=kam, account=healthy, kind="free_service", reason="调试", data={"hours": "30"}
+        ),
+        concession_submit(
+            actor=kam, account=healthy, kind="goodwill_parts", reason="补偿", data={"amount": "800"}
+        ),
     ]
     assert all(c.status == "granted" for c in granted)
-    beyond = concession_submit(actor=kam, account=healthy, kind="free_service", reason="再调试", data={"hours": "20"})
+    beyond = concession_submit(
+        actor=kam, account=healthy, kind="free_service", reason="再调试", data={"hours": "20"}
+    )
     colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
-    AccountTeamMemberFactory(account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
+    AccountTeamMemberFactory(
+        account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
+    )
     concession_approve(actor=colleague, concession=beyond)
-    by_kind = {r["key"]: (r["count"], r["amount"]) for r in concessions_report(actor=executive, filters={"by": "kind"})["rows"]}
+    by_kind = {
+        r["key"]: (r["count"], r["amount"])
+        for r in concessions_report(actor=executive, filters={"by": "kind"})["rows"]
+    }
     assert set(by_kind) == {"free_service", "goodwill_parts"} and by_kind["free_service"][0] == 2
-    by_approver = {r["label"]: r["count"] for r in concessions_report(actor=executive, filters={"by": "approver"})["rows"]}
+    by_approver = {
+        r["label"]: r["count"]
+        for r in concessions_report(actor=executive, filters={"by": "approver"})["rows"]
+    }
     assert by_approver == {"Kam_Colleague": 1, "Within policy (granted at once)": 2}
     over = over_policy_accounts(actor=executive)
     assert [r["name"] for r in over["rows"]] == ["健康客户"]
@@ -401,11 +498,15 @@ def test_reports_of_concessions_and_over_policy(kam, executive, make_user, healt
 
 
 @pytest.mark.django_db
-def test_margin_alerts_are_sent_once_by_mail_and_webhook(kam, executive, django_capture_on_commit_callbacks, monkeypatch):
+def test_margin_alerts_are_sent_once_by_mail_and_webhook(
+    kam, executive, django_capture_on_commit_callbacks, monkeypatch
+):
     from keycare.service.models import Webhook
 
     posted = []
-    monkeypatch.setattr("keycare.service.escalation.post_json", lambda url, payload: posted.append((url, payload)))
+    monkeypatch.setattr(
+        "keycare.service.escalation.post_json", lambda url, payload: posted.append((url, payload))
+    )
     Webhook.objects.create(name="大客户群", url="https://example.invalid/robot", format="wecom")
     thin = AccountFactory(name="薄利客户", owner=kam)
     sell(thin, revenue="10000", gross_profit="1000")  # 10 % < the 20 % floor

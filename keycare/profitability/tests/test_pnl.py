@@ -20,7 +20,13 @@ from keycare.core.exceptions import PermissionDeniedError
 from keycare.profitability import pnl as pnl_module
 from keycare.profitability.calculations import Pnl, whale_curve
 from keycare.profitability.models import Concession
-from keycare.profitability.pnl import account_pnl, cost_source, pnl_compute, pnl_report, whale_curve_report
+from keycare.profitability.pnl import (
+    account_pnl,
+    cost_source,
+    pnl_compute,
+    pnl_report,
+    whale_curve_report,
+)
 from keycare.profitability.rates import cost_rate_create, rate_from_pool
 from keycare.service.models import FieldVisit, Ticket
 from keycare.service.tests.factories import TicketFactory
@@ -43,7 +49,9 @@ def sell(account, *, day="2026-03-15", list_price="10000", net_price="9000", cos
         lines.append({"line_type": "rebate", "description": "年度返利", "quantity": D(1),
                       "list_price": D(rebate), "net_price": D(rebate), "unit_cost": D(0)})  # fmt: skip
     kwargs = {"number": number} if number else {}
-    return OrderFactory(account=account, order_date=dt.date.fromisoformat(day), lines=lines, **kwargs)
+    return OrderFactory(
+        account=account, order_date=dt.date.fromisoformat(day), lines=lines, **kwargs
+    )
 
 
 def ticket(account, day, coverage="unknown", **costs):
@@ -74,7 +82,9 @@ def rates(admin_user):
                             pool_cost=D("240000"), capacity=D("8500"), note="服务团队 ÷ 实际可用工时")  # fmt: skip
     cost_rate_create(actor=admin_user, driver="ticket", valid_from=START, rate=D("50"))
     cost_rate_create(actor=admin_user, driver="field_visit", valid_from=START, rate=D("120"))
-    cost_rate_create(actor=admin_user, driver="ticket", valid_from=dt.date(2026, 9, 1), rate=D("80"))
+    cost_rate_create(
+        actor=admin_user, driver="ticket", valid_from=dt.date(2026, 9, 1), rate=D("80")
+    )
     return hour
 
 
@@ -106,7 +116,9 @@ def test_pnl_with_every_cost_driver_computed_by_hand(rates, engineer, kam):
     t1 = ticket(account, "2026-04-01")
     done_visit(t1, engineer, "2026-04-02", hours="10", travel="300")
     Ticket.objects.filter(pk=t1.pk).update(parts_cost=D("500"))
-    t2 = ticket(account, "2026-05-01", coverage="warranty", labour_cost=D("400"), parts_cost=D("600"))
+    t2 = ticket(
+        account, "2026-05-01", coverage="warranty", labour_cost=D("400"), parts_cost=D("600")
+    )
     FieldVisit.objects.create(ticket=t2, planned_start=at("2026-05-02"), status="done",
                               checked_out_at=at("2026-05-02", 15))  # fmt: skip
     t3 = ticket(account, "2026-06-01", coverage="billable", labour_cost=D("1000"),
@@ -130,7 +142,12 @@ def test_pnl_with_every_cost_driver_computed_by_hand(rates, engineer, kam):
     finally:
         pnl_module._COST_SOURCES["engagement"].remove(events)
     assert t1.visits.get().labour_rate == D("28.24")  # the rate of the day of the work
-    assert (p.list_value, p.discounts, p.rebates, p.revenue) == (D("20000"), D("2000"), D("1000"), D("17000"))
+    assert (p.list_value, p.discounts, p.rebates, p.revenue) == (
+        D("20000"),
+        D("2000"),
+        D("1000"),
+        D("17000"),
+    )
     assert (p.cost_of_goods, p.gross_profit) == (D("12000"), D("5000"))
     assert p.drivers == {
         "service_labour": D("462.40"), "parts": D("500"), "travel": D("300"),
@@ -150,9 +167,13 @@ def test_a_new_rate_does_not_recost_the_past(rates, admin_user):
     before = pnl_compute(start=START, end=END, accounts=[account.pk])[account.pk]
     assert before.drivers["service_labour"] == D("50")
     with pytest.raises(ValidationError) as error:  # a rate before the latest would re-cost
-        cost_rate_create(actor=admin_user, driver="ticket", valid_from=dt.date(2026, 2, 1), rate=D("99"))
+        cost_rate_create(
+            actor=admin_user, driver="ticket", valid_from=dt.date(2026, 2, 1), rate=D("99")
+        )
     assert "valid_from" in error.value.message_dict
-    cost_rate_create(actor=admin_user, driver="ticket", valid_from=dt.date(2026, 11, 1), rate=D("99"))
+    cost_rate_create(
+        actor=admin_user, driver="ticket", valid_from=dt.date(2026, 11, 1), rate=D("99")
+    )
     after = pnl_compute(start=START, end=END, accounts=[account.pk])[account.pk]
     assert after.drivers["service_labour"] == D("50")
 
@@ -178,7 +199,9 @@ def test_rate_input_is_validated_and_only_administrators_add_rates(kam, admin_us
 @pytest.mark.django_db
 def test_rollups_by_group_tier_and_owner(kam, other_kam, executive):
     hq = AccountFactory(name="华东集团", owner=kam, tier=AccountTier.GOLD)
-    plant = AccountFactory(name="华东集团苏州工厂", parent=hq, owner=other_kam, tier=AccountTier.IRON)
+    plant = AccountFactory(
+        name="华东集团苏州工厂", parent=hq, owner=other_kam, tier=AccountTier.IRON
+    )
     other = AccountFactory(name="西部机械", owner=other_kam, tier=AccountTier.IRON)
     sell(hq, net_price="9000")  # GP 6,000
     sell(plant, net_price="8000")  # GP 4,000
@@ -189,9 +212,15 @@ def test_rollups_by_group_tier_and_owner(kam, other_kam, executive):
     assert rows["华东集团"]["contribution"] == D("9000") and rows["华东集团"]["accounts"] == 2
     assert rows["西部机械"]["contribution"] == D("-2000")
     assert rows["西部机械"]["reasons"][0]["code"] == "below_cost"
-    by_tier = {r["key"]: r["contribution"] for r in pnl_report(actor=executive, filters={**YEAR, "group_by": "tier"})["rows"]}
+    by_tier = {
+        r["key"]: r["contribution"]
+        for r in pnl_report(actor=executive, filters={**YEAR, "group_by": "tier"})["rows"]
+    }
     assert by_tier == {"gold": D("6000"), "iron": D("1000")}
-    by_owner = {r["key"]: r["contribution"] for r in pnl_report(actor=executive, filters={**YEAR, "group_by": "owner"})["rows"]}
+    by_owner = {
+        r["key"]: r["contribution"]
+        for r in pnl_report(actor=executive, filters={**YEAR, "group_by": "owner"})["rows"]
+    }
     assert by_owner == {kam.pk: D("6000"), other_kam.pk: D("1000")}
     report = pnl_report(actor=executive, filters={**YEAR, "order": "asc"})
     assert [r["label"] for r in report["rows"]] == ["西部机械", "华东集团苏州工厂", "华东集团"]
@@ -199,9 +228,13 @@ def test_rollups_by_group_tier_and_owner(kam, other_kam, executive):
 
 
 @pytest.mark.django_db
-def test_a_key_account_manager_sees_only_their_accounts_and_engineers_none(kam, other_kam, engineer):
+def test_a_key_account_manager_sees_only_their_accounts_and_engineers_none(
+    kam, other_kam, engineer
+):
     mine = AccountFactory(owner=kam)
-    AccountTeamMemberFactory(account=AccountFactory(), user=kam, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
+    AccountTeamMemberFactory(
+        account=AccountFactory(), user=kam, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
+    )
     theirs = AccountFactory(owner=other_kam)
     sell(mine)
     sell(theirs)
@@ -225,7 +258,9 @@ def test_whale_curve_on_a_hand_computed_vector():
     500, 800, 1,000, 1,100, 1,050, 800: 62.5 %, 100 %, 125 %, 137.5 %, 131.25 %, 100 %.
     The peak is 1,100 = 137.5 % of the total, reached with the fourth account; the two
     loss-makers destroy 300."""
-    curve = whale_curve([(6, D(-250)), (1, D(500)), (4, D(100)), (2, D(300)), (5, D(-50)), (3, D(200))])
+    curve = whale_curve(
+        [(6, D(-250)), (1, D(500)), (4, D(100)), (2, D(300)), (5, D(-50)), (3, D(200))]
+    )
     assert [p["account_id"] for p in curve["points"]] == [1, 2, 3, 4, 5, 6]
     assert [p["cumulative_pct"] for p in curve["points"]] == [
         D("62.50"), D("100.00"), D("125.00"), D("137.50"), D("131.25"), D("100.00")]  # fmt: skip
@@ -252,7 +287,10 @@ def test_whale_curve_report_names_the_profit_destroyers_and_why(executive, engin
     assert report["peak_pct"] == D("171.43")
     loser = report["loss_making_accounts"][0]
     assert loser["label"] == "服务吃掉利润" and loser["contribution"] == D("-2500")
-    assert [(r["code"], r["share"]) for r in loser["reasons"]] == [("warranty", D("88.89")), ("travel", D("11.11"))]
+    assert [(r["code"], r["share"]) for r in loser["reasons"]] == [
+        ("warranty", D("88.89")),
+        ("travel", D("11.11")),
+    ]
 
 
 def test_pnl_arithmetic_adds_up():

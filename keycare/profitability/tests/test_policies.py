@@ -31,7 +31,9 @@ D = Decimal
 def test_the_most_specific_policy_applies():
     names = {(p.tier, p.account_type): p.name for p in ConcessionPolicy.objects.all()}
     assert names[("", "")] == "默认政策 Default policy"
-    strategic = ConcessionPolicy.objects.create(name="战略金牌", tier="gold", account_type="strategic")
+    strategic = ConcessionPolicy.objects.create(
+        name="战略金牌", tier="gold", account_type="strategic"
+    )
     type_only = ConcessionPolicy.objects.create(name="战略", tier="", account_type="strategic")
     assert policy_for(tier="gold", account_type="strategic") == strategic
     assert policy_for(tier="gold", account_type="intrinsic").name == "黄金客户 Gold"
@@ -50,12 +52,18 @@ def test_policy_writes_are_for_administrators_and_validated(admin_user, kam):
         policy_create(actor=admin_user, data={"name": "又一个默认", "tier": "", "account_type": ""})
     assert "already exists" in str(error.value)
     with pytest.raises(ValidationError) as error:
-        policy_create(actor=admin_user, data={"name": "铁牌", "tier": "iron", "max_discount_pct": D("120")})
+        policy_create(
+            actor=admin_user, data={"name": "铁牌", "tier": "iron", "max_discount_pct": D("120")}
+        )
     assert "max_discount_pct" in error.value.message_dict
-    iron = policy_create(actor=admin_user, data={"name": "铁牌", "tier": "iron", "max_discount_pct": D("8")})
+    iron = policy_create(
+        actor=admin_user, data={"name": "铁牌", "tier": "iron", "max_discount_pct": D("8")}
+    )
     policy_update(actor=admin_user, policy=iron, data={"max_discount_pct": D("9")}, lock_version=1)
     with pytest.raises(ConflictError):
-        policy_update(actor=admin_user, policy=iron, data={"max_discount_pct": D("10")}, lock_version=1)
+        policy_update(
+            actor=admin_user, policy=iron, data={"max_discount_pct": D("10")}, lock_version=1
+        )
     iron.refresh_from_db()
     assert (iron.max_discount_pct, iron.lock_version) == (D("9"), 2)
     with pytest.raises(PermissionDeniedError):
@@ -69,13 +77,21 @@ def test_thresholds_are_ordered_and_stale_edits_refused(admin_user, executive):
     row = profitability_settings_get()
     assert (row.service_manager_above, row.executive_above) == (D("5000"), D("20000"))
     with pytest.raises(PermissionDeniedError):
-        profitability_settings_update(actor=executive, data={"executive_above": D(1)}, lock_version=1)
+        profitability_settings_update(
+            actor=executive, data={"executive_above": D(1)}, lock_version=1
+        )
     with pytest.raises(ValidationError) as error:
-        profitability_settings_update(actor=admin_user, data={"executive_above": D("100")}, lock_version=1)
+        profitability_settings_update(
+            actor=admin_user, data={"executive_above": D("100")}, lock_version=1
+        )
     assert "executive_above" in error.value.message_dict
-    profitability_settings_update(actor=admin_user, data={"executive_above": D("50000")}, lock_version=1)
+    profitability_settings_update(
+        actor=admin_user, data={"executive_above": D("50000")}, lock_version=1
+    )
     with pytest.raises(ConflictError):
-        profitability_settings_update(actor=admin_user, data={"executive_above": D("60000")}, lock_version=1)
+        profitability_settings_update(
+            actor=admin_user, data={"executive_above": D("60000")}, lock_version=1
+        )
     assert profitability_settings_get().executive_above == D("50000")
 
 
@@ -83,7 +99,9 @@ def test_thresholds_are_ordered_and_stale_edits_refused(admin_user, executive):
 def test_only_a_rate_not_yet_in_effect_can_be_withdrawn(admin_user, kam):
     today = timezone.localdate()
     current = cost_rate_create(actor=admin_user, driver="ticket", valid_from=today, rate=D("40"))
-    future = cost_rate_create(actor=admin_user, driver="ticket", valid_from=today + dt.timedelta(days=30), rate=D("45"))
+    future = cost_rate_create(
+        actor=admin_user, driver="ticket", valid_from=today + dt.timedelta(days=30), rate=D("45")
+    )
     with pytest.raises(ApplicationError):
         cost_rate_withdraw(actor=admin_user, rate=current)
     with pytest.raises(PermissionDeniedError):
@@ -95,11 +113,15 @@ def test_only_a_rate_not_yet_in_effect_can_be_withdrawn(admin_user, kam):
 
 
 @pytest.mark.django_db
-def test_a_visit_is_costed_at_the_engineer_hour_rate_of_the_day_of_the_work(admin_user, engineer, settings):
+def test_a_visit_is_costed_at_the_engineer_hour_rate_of_the_day_of_the_work(
+    admin_user, engineer, settings
+):
     settings.KEYCARE_LABOUR_RATE = 180
     ticket = TicketFactory(account=AccountFactory())
     day = timezone.localdate()
-    planned = visit_plan(actor=None, ticket=ticket, planned_start=timezone.now(), engineers=[engineer])
+    planned = visit_plan(
+        actor=None, ticket=ticket, planned_start=timezone.now(), engineers=[engineer]
+    )
     assert planned.labour_rate == D("180.00")  # no rate kept yet: the setting
     cost_rate_create(actor=admin_user, driver="engineer_hour", valid_from=day - dt.timedelta(days=400),
                      pool_cost=D("240000"), capacity=D("8500"))  # fmt: skip
