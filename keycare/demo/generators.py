@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from faker import Faker
 
@@ -20,7 +21,7 @@ from keycare.accounts.choices import (
     EquipmentStatus,
     OrderLineType,
 )
-from keycare.accounts.models import Account, Contact, Product
+from keycare.accounts.models import Account, Contact, Order, Product
 from keycare.accounts.services import (
     account_create,
     account_team_member_add,
@@ -178,8 +179,115 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
     with background_tasks_suppressed():  # demo customers get no mail
         summary.tickets = _tickets(accounts_made, rng, users)
         _nps_surveys(rng)
+        _profitability(accounts_made, rng, users)
     _insights(accounts_made, rng, users)
     return summary
+
+
+def _profitability(accounts: list[Account], rng: random.Random, users: dict[str, User]) -> None:
+    """What the profitability area shows from the first login: activity rates with a
+    history, the field visits of resolved tickets (hours, travel) so service has a cost,
+    a few accounts that the service eats up, and concessions in every state (granted within
+    policy, approved up the chain, rejected, waiting in the service manager's and the
+    executive's queues)."""
+    from keycare.profitability.concessions import (
+        concession_approve,
+        concession_reject,
+        concession_submit,
+        may_decide,
+        waiting_step,
+    )
+    from keycare.profitability.rates import cost_rate_create
+    from keycare.service.models import Ticket
+    from keycare.service.visits import visit_complete, visit_plan
+
+    today = timezone.localdate()
+    admin = users["admin"]
+    cost_rate_create(actor=admin, driver="engineer_hour", valid_from=today - dt.timedelta(days=800),
+                     pool_cost=Decimal("220000"), capacity=Decimal("8500"), note="2025 服务团队成本 ÷ 实际可用工时")  # fmt: skip
+    cost_rate_create(actor=admin, driver="engineer_hour", valid_from=today - dt.timedelta(days=200),
+                     pool_cost=Decimal("240000"), capacity=Decimal("8500"), note="2026 服务团队成本 ÷ 实际可用工时")  # fmt: skip
+    cost_rate_create(actor=admin, driver="field_visit", valid_from=today - dt.timedelta(days=800),
+                     pool_cost=Decimal("180000"), capacity=Decimal("1200"), note="服务车辆与派工 ÷ 年上门次数")  # fmt: skip
+    cost_rate_create(actor=admin, driver="ticket", valid_from=today - dt.timedelta(days=800),
+                     pool_cost=Decimal("96000"), capacity=Decimal("2400"), note="服务台成本 ÷ 年工单量")  # fmt: skip
+    from keycare.service.services import ticket_assign, ticket_create, ticket_transition
+
+    # three smaller accounts whose service eats their margin: remote plants, repeated
+    # breakdowns, engineers flown in (the whale curve's profit destroyers)
+    year_ago = today - dt.timedelta(days=364)
+    profit = dict(
+        Order.objects.filter(order_date__gte=year_ago)
+        .values("account_id")
+        .annotate(gp=Sum("total_net") - Sum("total_cost"))
+        .values_list("account_id", "gp")
+    )
+    small = sorted((a for a in accounts if a.status == AccountStatus.ACTIVE and (profit.get(a.pk) or 0) > 5000),
+                   key=lambda a: (profit[a.pk], a.pk))[:3]  # fmt: skip
+    #: per visit: about a third of the account's yearly gross profit, so four visits sink it
+    heavy = {a.pk: max(Decimal(3000), (profit[a.pk] / 3).quantize(Decimal("100"))) for a in small}
+    engineer = users["engineer"]
+    for account in Account.objects.filter(pk__in=heavy).order_by("pk"):
+        for k in range(4):
+            opened = timezone.now() - dt.timedelta(days=20 + 25 * k)
+            ticket = ticket_create(actor=None, account=account, subject="设备反复停机，需工程师驻场", ticket_type="repair",
+                                   opened_at=opened, priority="P2", channel="phone")  # fmt: skip
+            ticket_assign(actor=None, ticket=ticket, assignee=engineer, at=opened + dt.timedelta(minutes=30))
+            ticket_transition(actor=None, ticket=ticket, status="in_progress", at=opened + dt.timedelta(hours=1))
+            ticket_transition(actor=None, ticket=ticket, status="resolved", resolution="驻场三天，更换主板。",
+                              root_cause="quality", at=opened + dt.timedelta(days=3))  # fmt: skip
+    resolved = Ticket.objects.filter(status__in=["resolved", "closed"]).select_related("assignee").order_by("pk")
+    for ticket in resolved:
+        if ticket.assignee is None or (ticket.account_id not in heavy and rng.random() < 0.3):
+            continue
+        hours = Decimal(rng.choice([2, 3, 4, 6, 8, 12])) * (4 if ticket.account_id in heavy else 1)
+        travel = Decimal(rng.choice([0, 120, 300, 650, 1200]))
+        if ticket.account_id in heavy:
+            travel += heavy[ticket.account_id]  # flights and hotels
+        visit = visit_plan(actor=None, ticket=ticket, planned_start=ticket.opened_at + dt.timedelta(hours=4),
+                           engineers=[ticket.assignee])  # fmt: skip
+        visit_complete(actor=None, visit=visit, work_done="现场检修，更换磨损部件。", labour_hours=hours,
+                       travel_cost=travel, signed_off_by="设备部",
+                       at=min(ticket.resolved_at or timezone.now(), timezone.now()))  # fmt: skip
+    active = [a for a in accounts if a.status == AccountStatus.ACTIVE and a.owner_id]
+    kam, svcmgr, executive = users["kam"], users["svcmgr"], users["exec"]
+    own = [a for a in active if a.owner_id == kam.pk] or active
+    requests = [
+        (kam, "goodwill_parts", {"amount": "1800"}, "停机两天，赠送易损件作为补偿"),
+        (kam, "free_service", {"hours": "16"}, "新产线调试，免费驻场两天"),
+        (kam, "discount", {"list_amount": "380000", "discount_pct": "22", "cost_amount": "250000",
+                           "order_reference": "Q-2026-118"}, "竞争对手报价低 20%，争取年度框架"),
+        (kam, "extended_warranty", {"months": "12", "amount": "6500"}, "续签三年采购协议，延保一年"),
+        (svcmgr, "sla_penalty_waiver", {"amount": "12000"}, "客户原因导致延误，豁免违约金"),
+        (kam, "gift", {"amount": "800"}, "春节拜访礼品"),
+        (kam, "discount", {"list_amount": "90000", "discount_pct": "30", "cost_amount": "62000",
+                           "order_reference": "Q-2026-131"}, "清库存型号，客户要求三折"),
+        (kam, "free_service", {"hours": "60", "visits": "3"}, "全年免费巡检"),
+    ]  # fmt: skip
+    made = []
+    for i, (requester, kind, data, reason) in enumerate(requests):
+        account = own[i % len(own)]
+        if kind == "gift":
+            contact = Contact.objects.filter(account=account).order_by("pk").first()
+            if contact is None:
+                continue
+            data = {**data, "contact": contact.pk}
+        made.append(concession_submit(actor=requester, account=account, kind=kind, data=data, reason=reason))
+    pending = [c for c in made if c.status == "pending"]
+    for n, concession in enumerate(pending):
+        if n == len(pending) - 1:
+            break  # the last stays in the queue
+        if n == 1:
+            concession_reject(actor=executive, concession=concession, comment="超出利润空间，建议改为延保")
+            continue
+        while concession.status == "pending":
+            step = waiting_step(concession)
+            if step.level == "executive" and n % 2 == 0:
+                break  # waiting for the executive
+            approver = next((u for u in (svcmgr, executive) if may_decide(u, concession, step)), None)
+            if approver is None:
+                break
+            concession = concession_approve(actor=approver, concession=concession, comment="同意")
 
 
 def _insights(accounts: list[Account], rng: random.Random, users: dict[str, User]) -> None:

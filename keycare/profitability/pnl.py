@@ -62,6 +62,11 @@ def cost_source(driver: str) -> Callable[[CostSource], CostSource]:
     return register
 
 
+def _cents(value) -> Decimal:
+    """A sum to the cent (SQLite returns rate × count sums with float noise)."""
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
 def _sum(expression, **extra) -> Coalesce:
     return Coalesce(Sum(expression, output_field=MONEY, **extra), Value(ZERO, output_field=MONEY))
 
@@ -92,9 +97,9 @@ def pnl_compute(
         rebates=_sum("total_rebate"), cost=_sum("total_cost"), n=Count("id"),
     ).order_by():  # fmt: skip
         p = get(r["account_id"])
-        p.list_value = r["list_value"] + r["rebates"]  # rebate lines are negative list value
-        p.discounts, p.rebates, p.revenue = r["discounts"], r["rebates"], r["revenue"]
-        p.cost_of_goods, p.orders = r["cost"], r["n"]
+        p.list_value = _cents(r["list_value"] + r["rebates"])  # rebate lines: negative list value
+        p.discounts, p.rebates, p.revenue = _cents(r["discounts"]), _cents(r["rebates"]), _cents(r["revenue"])
+        p.cost_of_goods, p.orders = _cents(r["cost"]), r["n"]
 
     rates = list(CostRate.objects.all())
     warranty = Q(coverage=Coverage.WARRANTY)
@@ -114,10 +119,10 @@ def pnl_compute(
         p = get(r["account_id"])
         p.tickets = r["n"]
         d = p.drivers
-        d[PnlDriver.SERVICE_LABOUR] += r["labour"] + r["handling"]
-        d[PnlDriver.PARTS] += r["parts"]
-        d[PnlDriver.TRAVEL] += r["travel"]
-        d[PnlDriver.WARRANTY] += r["warranty"]
+        d[PnlDriver.SERVICE_LABOUR] += _cents(r["labour"]) + _cents(r["handling"])
+        d[PnlDriver.PARTS] += _cents(r["parts"])
+        d[PnlDriver.TRAVEL] += _cents(r["travel"])
+        d[PnlDriver.WARRANTY] += _cents(r["warranty"])
 
     overhead = rate_case(CostDriver.FIELD_VISIT, "checked_out_at__date", rates)
     visits = _in(
@@ -134,8 +139,8 @@ def pnl_compute(
     ).order_by():  # fmt: skip
         p = get(r["ticket__account_id"])
         p.visits = r["n"]
-        p.drivers[PnlDriver.FIELD_VISITS] += r["visits"]
-        p.drivers[PnlDriver.WARRANTY] += r["warranty"]
+        p.drivers[PnlDriver.FIELD_VISITS] += _cents(r["visits"])
+        p.drivers[PnlDriver.WARRANTY] += _cents(r["warranty"])
 
     granted = _in(
         Concession.objects.filter(
@@ -144,12 +149,12 @@ def pnl_compute(
         accounts,
     )
     for r in granted.values("account_id").annotate(s=_sum("amount")).order_by():
-        get(r["account_id"]).drivers[PnlDriver.CONCESSIONS] += r["s"]
+        get(r["account_id"]).drivers[PnlDriver.CONCESSIONS] += _cents(r["s"])
 
     for driver, sources in _COST_SOURCES.items():
         for source in sources:
             for pk, value in source(start, end, accounts).items():
-                get(pk).drivers[driver] += Decimal(value)
+                get(pk).drivers[driver] += _cents(value)
     return rows
 
 
