@@ -36,7 +36,7 @@ from keycare.users.models import User
 from .calculations import ZERO, Pnl, loss_reasons, whale_curve
 from .choices import ConcessionKind, ConcessionStatus, CostDriver, PnlDriver
 from .models import Concession, CostRate
-from .rates import rate_case
+from .rates import day_start, rate_case
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 #: How a P&L can be rolled up (`group_by`).
@@ -98,17 +98,20 @@ def pnl_compute(
     ).order_by():  # fmt: skip
         p = get(r["account_id"])
         p.list_value = _cents(r["list_value"] + r["rebates"])  # rebate lines: negative list value
-        p.discounts, p.rebates, p.revenue = _cents(r["discounts"]), _cents(r["rebates"]), _cents(r["revenue"])
+        p.discounts, p.rebates, p.revenue = (
+            _cents(r["discounts"]),
+            _cents(r["rebates"]),
+            _cents(r["revenue"]),
+        )
         p.cost_of_goods, p.orders = _cents(r["cost"]), r["n"]
 
     rates = list(CostRate.objects.all())
     warranty = Q(coverage=Coverage.WARRANTY)
     billable = Q(coverage=Coverage.BILLABLE)
     work = ~warranty & ~billable
-    handling = rate_case(CostDriver.TICKET, "opened_at__date", rates)
-    tickets = _in(
-        Ticket.objects.filter(opened_at__date__gte=start, opened_at__date__lte=end), accounts
-    )
+    since, until = day_start(start), day_start(end + dt.timedelta(days=1))
+    handling = rate_case(CostDriver.TICKET, "opened_at", rates)
+    tickets = _in(Ticket.objects.filter(opened_at__gte=since, opened_at__lt=until), accounts)
     for r in tickets.values("account_id").annotate(
         n=Count("id"),
         labour=_sum("labour_cost", filter=work), parts=_sum("parts_cost", filter=work),
@@ -124,11 +127,11 @@ def pnl_compute(
         d[PnlDriver.TRAVEL] += _cents(r["travel"])
         d[PnlDriver.WARRANTY] += _cents(r["warranty"])
 
-    overhead = rate_case(CostDriver.FIELD_VISIT, "checked_out_at__date", rates)
+    overhead = rate_case(CostDriver.FIELD_VISIT, "checked_out_at", rates)
     visits = _in(
         FieldVisit.objects.filter(
             status=FieldVisit.Status.DONE,
-            ticket__opened_at__date__gte=start, ticket__opened_at__date__lte=end,
+            ticket__opened_at__gte=since, ticket__opened_at__lt=until,
         ),
         accounts, "ticket__account_id",
     )  # fmt: skip
@@ -219,7 +222,7 @@ def _grouping(filters: Mapping[str, Any] | None) -> str:
 def _label(group_by: str, key: Any, info: Mapping) -> str:
     from keycare.accounts.choices import AccountTier, AccountType
 
-    if group_by in ("account", "group"):
+    if group_by in ("account", "group", "owner"):
         return info.get("name", "")
     if not key:
         return _("(none)")
