@@ -34,6 +34,7 @@ def tickets(args) -> int:
 
     rng = random.Random(3)  # noqa: S311 - reproducible test data
     started = time.perf_counter()
+    tz = timezone.get_current_timezone()
     coverages = ["unknown"] * 6 + ["contract"] * 2 + ["warranty", "billable"]
     with transaction.atomic():
         CostRate.objects.bulk_create([
@@ -44,8 +45,8 @@ def tickets(args) -> int:
         ])  # fmt: skip
         batch, visits = [], []
         for n in range(1, args.tickets + 1):
-            opened = timezone.make_aware(
-                dt.datetime(2026, 1, 1, 8) + dt.timedelta(minutes=rng.randint(0, 364 * 24 * 60))
+            opened = dt.datetime(2026, 1, 1, 8, tzinfo=tz) + dt.timedelta(
+                minutes=rng.randint(0, 364 * 24 * 60)
             )
             batch.append(Ticket(
                 number=f"BT{n:09d}", account_id=1 + int(args.accounts * rng.random() ** 2),
