@@ -380,11 +380,75 @@ def concession_submit(
     if simulation["within_policy"]:
         _grant(concession, actor, now=timezone.now(), within_policy=True)
     else:
-        ConcessionStep.objects.bulk_create(
+        steps = ConcessionStep.objects.bulk_create(
             ConcessionStep(concession=concession, position=i, level=level)
             for i, level in enumerate(simulation["chain"])
         )
+        _tell_approvers(steps[0])
     return concession
+
+
+def _tell_approvers(step: ConcessionStep) -> None:
+    from keycare.core.background import enqueue_on_commit
+
+    from .tasks import notify_approvers_task
+
+    if step.pk is None:  # bulk_create on a database that returns no ids
+        step = ConcessionStep.objects.get(concession=step.concession_id, position=step.position)
+    enqueue_on_commit(notify_approvers_task, step.pk)
+
+
+def approver_emails(concession: Concession, level: str) -> list[str]:
+    """Whom to tell that a step waits: for the key account manager's step, the account's
+    owner and key account managers; for the others, everyone of that level; never the
+    requester."""
+    from keycare.accounts.choices import AccountTeamRole
+    from keycare.accounts.models import AccountTeamMember
+
+    if level == ApprovalLevel.KEY_ACCOUNT_MANAGER:
+        users = list(User.objects.filter(
+            Q(owned_accounts=concession.account_id)
+            | Q(account_memberships__in=AccountTeamMember.objects.filter(
+                account=concession.account_id, role=AccountTeamRole.KEY_ACCOUNT_MANAGER))
+        ).distinct())  # fmt: skip
+        users = [u for u in users if u.has_role(Role.KEY_ACCOUNT_MANAGER)]
+    else:
+        users = list(User.objects.filter(groups__name=LEVEL_ROLE[level], is_active=True))
+    return sorted(
+        {u.email for u in users if u.email and u.is_active and u.pk != concession.requested_by_id}
+    )
+
+
+def approvers_notify(*, step_id: int) -> bool:
+    """Tell the approvers of a waiting step by email, once (idempotent; a delivery failure
+    raises, so the task retries)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils.translation import override
+
+    with transaction.atomic():
+        step = ConcessionStep.objects.select_for_update(of=("self",)).select_related(
+            "concession__account", "concession__requested_by").get(pk=step_id)  # fmt: skip
+        if step.notified_at is not None or step.status != StepStatus.WAITING:
+            return False
+        concession = step.concession
+        recipients = approver_emails(concession, step.level)
+        with override(settings.LANGUAGE_CODE):
+            subject = _(
+                "[KeyCare] Concession %(number)s for %(account)s waits for your approval"
+            ) % {"number": concession.number, "account": concession.account.name}
+            body = "\n".join([
+                _("%(kind)s, value %(amount)s, requested by %(requester)s.") % {
+                    "kind": concession.get_kind_display(), "amount": _fmt(concession.amount),
+                    "requester": concession.requested_by},
+                *[b.get("message", "") for b in concession.breaches],
+                settings.KEYCARE_BASE_URL.rstrip("/") + f"/concessions/{concession.pk}/",
+            ])  # fmt: skip
+        if recipients:
+            send_mail(subject, body, None, recipients)
+        step.notified_at = timezone.now()
+        step.save(update_fields=["notified_at"])
+    return True
 
 
 def _grant(
@@ -494,10 +558,12 @@ def concession_approve(*, actor: User, concession: Concession, comment: str = ""
     step.save()
     _event(concession, ConcessionEventKind.APPROVED, actor, level=step.level, comment=comment.strip(),
            step=step.position)  # fmt: skip
-    if concession.steps.filter(status=StepStatus.WAITING).exists():
-        concession.current_step = step.position + 1
+    following = concession.steps.filter(status=StepStatus.WAITING).order_by("position").first()
+    if following is not None:
+        concession.current_step = following.position
         concession.version += 1
         concession.save(update_fields=["current_step", "version"])
+        _tell_approvers(following)
     else:
         _grant(concession, actor, now=now, within_policy=False)
     return concession

@@ -286,6 +286,7 @@ class ConcessionStep(models.Model):
     )  # fmt: skip
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    notified_at = models.DateTimeField(_("approvers told at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("approval step")

@@ -313,7 +313,8 @@ def whale_curve_report(
     """The whale curve of the accounts the actor sees (or their groups): cumulative
     contribution from the most to the least profitable, its peak and where it is reached,
     and the accounts that destroy profit with their reasons (largest losses first)."""
-    report = pnl_report(actor=actor, filters={**(filters or {}), "order": "desc",
+    # items(): a QueryDict's values, not the lists `{**querydict}` would copy
+    report = pnl_report(actor=actor, filters={**dict((filters or {}).items()), "order": "desc",
                                               "group_by": "group" if str((filters or {}).get("level") or "") == "group" else "account"})  # fmt: skip
     by_key = {r["key"]: r for r in report["rows"]}
     curve = whale_curve([(r["key"], r["contribution"]) for r in report["rows"]])

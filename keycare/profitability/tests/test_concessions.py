@@ -522,3 +522,21 @@ def test_margin_alerts_are_sent_once_by_mail_and_webhook(
     assert len(mail.outbox) == 1 and len(posted) == 1
     alert = ProfitAlert.objects.get()
     assert alert.sent_at is not None and alert.kind == "margin_below_floor"
+
+
+@pytest.mark.django_db
+def test_the_approvers_of_each_step_are_told_once(kam, make_user, service_manager, executive, healthy,
+                                                   django_capture_on_commit_callbacks):  # fmt: skip
+    from keycare.profitability.concessions import approvers_notify
+
+    colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
+    AccountTeamMemberFactory(account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
+    with django_capture_on_commit_callbacks(execute=True):
+        c = concession_submit(actor=kam, account=healthy, kind="goodwill_parts", reason="补偿", data={"amount": "15000"})
+    assert [m.to for m in mail.outbox] == [[colleague.email]]  # not the requester
+    assert c.number in mail.outbox[0].subject and "15,000" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        concession_approve(actor=colleague, concession=c)
+    assert mail.outbox[-1].to == [service_manager.email]
+    first = c.steps.get(position=0)
+    assert approvers_notify(step_id=first.pk) is False and len(mail.outbox) == 2
