@@ -89,7 +89,10 @@ def pnl_compute(
     rows: dict[int, Pnl] = {}
 
     def get(pk: int) -> Pnl:
-        return rows.setdefault(pk, Pnl())
+        p = rows.get(pk)
+        if p is None:
+            p = rows[pk] = Pnl()
+        return p
 
     orders = _in(Order.objects.filter(order_date__gte=start, order_date__lte=end), accounts)
     for r in orders.values("account_id").annotate(
@@ -245,7 +248,7 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
     accounts = visible_accounts(actor=actor, filters=filters if group_by != "group" else {})
     if group_by == "group":
         roots = visible_accounts(actor=actor, filters=filters).filter(parent__isnull=True)
-        root_ids = set(roots.values_list("pk", flat=True))
+        root_names = dict(roots.values_list("pk", "name"))
     info = {
         a["pk"]: a
         for a in accounts.values(
@@ -260,21 +263,24 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
         if a is None:
             continue
         if group_by == "account":
-            key = pk
-        elif group_by == "group":
+            groups[pk], members[pk] = p, 1  # an account is its own row: nothing to add up
+            continue
+        if group_by == "group":
             key = int(a["path"].strip("/").split("/")[0]) if a["path"] else pk
-            if key not in root_ids:
+            if key not in root_names:
                 continue
         elif group_by == "owner":
             key = a["owner_id"]
         else:
             key = a[group_by]
-        groups.setdefault(key, Pnl()).add(p)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Pnl()
+        group.add(p)
         members[key] = members.get(key, 0) + 1
     labels = {}
     if group_by == "group":
-        labels = {pk: {"name": name} for pk, name in
-                  Account.objects.filter(pk__in=list(groups)).values_list("pk", "name")}  # fmt: skip
+        labels = {pk: {"name": root_names[pk]} for pk in groups}
     elif group_by == "owner":
         labels = {pk: {"name": str(u)} for pk, u in
                   ((u.pk, u) for u in UserModel.objects.filter(pk__in=[k for k in groups if k]))}  # fmt: skip
