@@ -198,8 +198,9 @@ def single_metric_analysis(*, actor: User, filters: Mapping[str, Any] | None = N
 def big_order_analysis(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
     """ "A big order is not a big account" (误区3): the ranking by largest order against the
     ranking by value; big by order size but not by value, and the reverse."""
+    # dict(items()): spreading a QueryDict would copy its value lists, not its values
     return single_metric_analysis(
-        actor=actor, filters={**(filters or {}), "metric": "largest_order"}
+        actor=actor, filters={**dict((filters or {}).items()), "metric": "largest_order"}
     )
 
 
