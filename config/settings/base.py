@@ -237,6 +237,12 @@ SPECTACULAR_SETTINGS = {
         "RootCauseEnum": "keycare.service.choices.RootCause",
         "SlaStateEnum": "keycare.service.choices.SlaState",
         "CoverageEnum": "keycare.service.choices.Coverage",
+        "ConcessionKindEnum": "keycare.profitability.choices.ConcessionKind",
+        "ConcessionStatusEnum": "keycare.profitability.choices.ConcessionStatus",
+        "ConcessionEventKindEnum": "keycare.profitability.choices.ConcessionEventKind",
+        "ApprovalLevelEnum": "keycare.profitability.choices.ApprovalLevel",
+        "StepStatusEnum": "keycare.profitability.choices.StepStatus",
+        "CostDriverEnum": "keycare.profitability.choices.CostDriver",
     },
 }
 

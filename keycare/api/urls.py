@@ -11,6 +11,7 @@ from .account_types import (
     ServiceStrategyApi,
 )
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
+from .concessions import ConcessionViewSet
 from .insights import (
     ClvApi,
     ConcentrationApi,
@@ -20,6 +21,20 @@ from .insights import (
     VolumeProfitApi,
 )
 from .insights_settings import InsightsSettingsApi
+from .profitability import (
+    AccountPnlApi,
+    BelowFloorReportApi,
+    ConcessionPolicyDetailApi,
+    ConcessionPolicyListApi,
+    ConcessionsReportApi,
+    CostRateDetailApi,
+    CostRateListApi,
+    FlaggedLinesReportApi,
+    OverPolicyReportApi,
+    PnlListApi,
+    ThresholdsApi,
+    WhaleCurveApi,
+)
 from .scorecard import (
     AccountScoreApi,
     BigOrderApi,
@@ -66,6 +81,7 @@ router.register("contracts", ContractViewSet, basename="contract")
 router.register("maintenance-plans", MaintenancePlanViewSet, basename="maintenance-plan")
 router.register("service-teams", ServiceTeamViewSet, basename="service-team")
 router.register("surveys", NpsSurveyViewSet, basename="survey")
+router.register("concessions", ConcessionViewSet, basename="concession")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -140,6 +156,46 @@ urlpatterns = [
         "insights/service-strategies/<str:account_type>/",
         ServiceStrategyApi.as_view(),
         name="insights_service_strategy",
+    ),
+    path("profitability/", PnlListApi.as_view(), name="profitability_pnl"),
+    path(
+        "profitability/accounts/<int:pk>/",
+        AccountPnlApi.as_view(),
+        name="profitability_account_pnl",
+    ),
+    path("profitability/whale-curve/", WhaleCurveApi.as_view(), name="profitability_whale_curve"),
+    path(
+        "profitability/reports/concessions/",
+        ConcessionsReportApi.as_view(),
+        name="profitability_report_concessions",
+    ),
+    path(
+        "profitability/reports/over-policy/",
+        OverPolicyReportApi.as_view(),
+        name="profitability_report_over_policy",
+    ),
+    path(
+        "profitability/reports/below-floor/",
+        BelowFloorReportApi.as_view(),
+        name="profitability_report_below_floor",
+    ),
+    path(
+        "profitability/reports/flagged-lines/",
+        FlaggedLinesReportApi.as_view(),
+        name="profitability_report_flagged_lines",
+    ),
+    path("cost-rates/", CostRateListApi.as_view(), name="cost_rate_list"),
+    path("cost-rates/<int:pk>/", CostRateDetailApi.as_view(), name="cost_rate_detail"),
+    path("concession-policies/", ConcessionPolicyListApi.as_view(), name="concession_policy_list"),
+    path(
+        "concession-policies/thresholds/",
+        ThresholdsApi.as_view(),
+        name="concession_thresholds",
+    ),
+    path(
+        "concession-policies/<int:pk>/",
+        ConcessionPolicyDetailApi.as_view(),
+        name="concession_policy_detail",
     ),
     path("", include(router.urls)),
 ]

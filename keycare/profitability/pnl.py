@@ -342,14 +342,16 @@ def account_pnl(*, actor: User, account: Account, filters: Mapping[str, Any] | N
     require_pnl(actor)
     start, end = pnl_period(filters)
     visible = restrict(Account.objects.all(), actor, "view")
-    own = pnl_compute(start=start, end=end, accounts=[account.pk]).get(account.pk, Pnl())
     subtree = (
         visible.filter(path__startswith=account.path)
         if account.path
         else visible.filter(pk=account.pk)
     )
+    # one computation for the account and its branches: its own row is among them
+    rows = pnl_compute(start=start, end=end, accounts=subtree)
+    own = rows.get(account.pk, Pnl())
     group = Pnl()
-    for p in pnl_compute(start=start, end=end, accounts=subtree).values():
+    for p in rows.values():
         group.add(p)
     return {
         "start": start, "end": end, "own": own.as_dict(), "group": group.as_dict(),

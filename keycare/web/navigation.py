@@ -54,6 +54,16 @@ NAV_ITEMS = [
         ),
         pages=("insights",),
     ),
+    # margins, costs and concessions: for the same people (客户损益, 优惠政策)
+    NavItem(
+        "profitability",
+        _("Profitability"),
+        "web:profitability_pnl",
+        frozenset(
+            {Role.ADMINISTRATOR, Role.EXECUTIVE, Role.KEY_ACCOUNT_MANAGER, Role.SERVICE_MANAGER}
+        ),
+        pages=("profitability", "concession", "cost_rate"),
+    ),
     NavItem("engagement", _("Engagement"), None, frozenset(STAFF_ROLES), available=False),
     NavItem("admin", _("Administration"), "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]

@@ -43,7 +43,7 @@ class ConcessionForm(forms.Form):
     visits = forms.IntegerField(label=_("Free visits"), required=False, min_value=0)
     months = forms.IntegerField(label=_("Months of extended warranty"), required=False,
                                 min_value=0, max_value=120)  # fmt: skip
-    amount = _money(_("Value"))
+    amount = _money(_("Amount"))
     equipment = forms.ModelChoiceField(label=_("Equipment"), queryset=None, required=False)
     contact = forms.ModelChoiceField(label=_("Recipient"), queryset=None, required=False)
     ticket = forms.ModelChoiceField(label=_("Ticket (optional)"), queryset=None, required=False)

@@ -22,6 +22,8 @@ from keycare.accounts.tests.factories import (
 )
 from keycare.dataio.kinds import KINDS
 from keycare.insights.models import AccountTypeAssessment
+from keycare.profitability.concessions import concession_submit
+from keycare.profitability.models import Concession
 from keycare.service import visits
 from keycare.service.attachments import attachment_add
 from keycare.service.models import (
@@ -52,6 +54,8 @@ RESOURCES = {
     "insights-key-account": "account", "insights-scorecard": None,
     "account-tier-override": "account",
     "insights-type": "account", "insights-assessment": "assessment",
+    "concession": "concession", "concession_policy": None, "cost_rate": None,
+    "cost-rate": None, "concession-policy": None, "profitability_account": "account",
 }  # fmt: skip
 SKIP = {"web:logout", "set_language", "api:mail_in", "api:token_obtain"}  # no data, or POST-only
 
@@ -122,7 +126,10 @@ def neighbour(admin_user, engineer, portal_user):
         account=other, suggested_type="intrinsic", confirmed_type="intrinsic",
         reason="neighbour-secret: 只看价格",
     )  # fmt: skip
+    concession = concession_submit(actor=admin_user, account=other, kind="goodwill_parts",
+                                   data={"amount": "100"}, reason="neighbour-secret 补偿")  # fmt: skip
     return {
+        "concession": concession.pk,
         "account": other.pk, "contact": contact.pk, "product": product.pk, "equipment": unit.pk,
         "order": order.pk, "ticket": ticket.pk, "attachment": attachment.pk, "visit": visit.pk,
         "contract": contract.pk, "plan": plan.pk, "survey": survey.pk, "team": team.pk,
@@ -137,6 +144,7 @@ def _snapshot(ids):
         TicketAttachment.objects.count(), NpsSurvey.objects.count(), FieldVisit.objects.count(),
         ticket.version, ticket.status, ticket.assignee_id,
         list(AccountTypeAssessment.objects.values_list("pk", "confirmed_type", "reason")),
+        list(Concession.objects.values_list("pk", "status", "version")),
     )  # fmt: skip
 
 
@@ -187,5 +195,6 @@ def test_a_customer_reaches_nothing_of_another_account(client, portal_user, neig
     assert f"/api/v1/tickets/{neighbour['ticket']}/comments/" in checked
     assert f"/api/v1/surveys/{neighbour['survey']}/" in checked
     assert f"/insights/types/{neighbour['account']}/" in checked
+    assert f"/concessions/{neighbour['concession']}/" in checked
     assert f"/api/v1/insights/types/assessments/{neighbour['assessment']}/confirm/" in checked
     assert len(checked) > 60

@@ -91,7 +91,8 @@ def test_dashboard_counts_only_visible_accounts(logged_in, kam, other_kam):
 
 def test_navigation_per_role(logged_in, admin_user, portal_user, engineer):
     admin_nav = [i.key for i in logged_in(admin_user).get("/").context["nav_items"]]
-    assert admin_nav == ["dashboard", "accounts", "service", "insights", "engagement", "admin"]
+    assert admin_nav == ["dashboard", "accounts", "service", "insights", "profitability",
+                         "engagement", "admin"]  # fmt: skip
     engineer_nav = [i.key for i in logged_in(engineer).get("/").context["nav_items"]]
     assert engineer_nav == ["dashboard", "accounts", "service", "engagement"]  # no margins
     portal_nav = [i.key for i in logged_in(portal_user).get("/").context["nav_items"]]
@@ -180,11 +181,14 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
     # history, open tickets, service figures, CSAT, NPS, may-send-NPS, can-change; the
     # value section: scorecard in use, its score, key account (CLV from the cache);
     # the tier section: the tier set by hand, the last tier changes; the type section: the
-    # latest and the confirming assessment in one query (its strategy too once typed)
-    with django_assert_num_queries(26):
+    # latest and the confirming assessment in one query (its strategy too once typed);
+    # the P&L section: the account's own P&L and its group's (orders, rates, tickets,
+    # visits, concessions each), has-branches, the policies and the flagged order lines,
+    # the recent concessions, may-request
+    with django_assert_num_queries(36):
         assert client.get(url).status_code == 200
     add_data(8)
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(36):
         response = client.get(url)
     assert len(response.context["contacts"]) == 12  # two bosses and their ten reports
     assert len(response.context["subtree"]) == 11

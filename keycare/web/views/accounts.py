@@ -123,6 +123,8 @@ class AccountDetailView(PageView):
         )
         from keycare.service.surveys import nps_survey_may_send
 
+        from .profitability import account_profit_section
+
         open_tickets = ticket_list(actor=actor, filters={"account": account.pk, "open": "true"})
         equipment_rows = list(equipment[:10])
         history = equipment_service_history(
@@ -156,6 +158,7 @@ class AccountDetailView(PageView):
             if revenue
             else None,
             "can_change": user_can(actor, "change", account),
+            "profit": account_profit_section(actor=actor, account=account),
         }
 
 

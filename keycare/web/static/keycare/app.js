@@ -60,6 +60,24 @@
         ]
       };
     },
+    whale: function (d) {
+      // the whale curve: cumulative contribution over the ranked accounts, its peak marked,
+      // the 100% line where the curve ends (shares only when the total is positive)
+      var line = { type: "line", data: [[0, 0, ""]].concat(d.points), showSymbol: false, smooth: false, itemStyle: { color: "#206bc4" },
+        areaStyle: { opacity: 0.08 },
+        markPoint: { symbol: "pin", data: [{ name: d.peak_label, coord: d.peak, value: d.peak[1] + (d.percent ? "%" : "") }] } };
+      if (d.percent) {
+        line.markLine = { symbol: "none", lineStyle: { type: "dashed", color: "#d63939" },
+          label: { position: "insideEndTop", formatter: function () { return d.hundred_label; } }, data: [{ yAxis: 100 }] };
+      }
+      return {
+        tooltip: { trigger: "axis", formatter: function (ps) { var p = ps[0].data; if (!p[0]) { return ""; } return "#" + p[0] + " " + p[2] + "<br>" + d.y_label + ": " + Number(p[1]).toLocaleString(); } },
+        grid: { left: 70, right: 24, top: 36, bottom: 50 },
+        xAxis: { type: "value", name: d.x_label, nameLocation: "middle", nameGap: 30, min: 0, minInterval: 1 },
+        yAxis: { type: "value", name: d.y_label },
+        series: [line]
+      };
+    },
     revenue: function (d) {
       return {
         tooltip: { trigger: "axis" },
@@ -125,6 +143,20 @@
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
+  function showKindFields(root) {
+    // the concession form: show the fields of the chosen kind only ([data-kinds] lists them)
+    root.querySelectorAll("select[data-kind-select]").forEach(function (select) {
+      var form = select.form;
+      form.querySelectorAll("[data-kinds]").forEach(function (el) {
+        el.hidden = el.dataset.kinds.split(" ").indexOf(select.value) < 0;
+      });
+    });
+  }
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches && evt.target.matches("select[data-kind-select]")) { showKindFields(evt.target.form); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { showKindFields(document); });
+  document.addEventListener("htmx:afterSwap", function () { showKindFields(document); });
   document.addEventListener("DOMContentLoaded", function () { renderCharts(document); });
   document.addEventListener("htmx:afterSwap", function (evt) { renderCharts(evt.detail.target); });
 })();
