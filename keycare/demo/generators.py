@@ -232,11 +232,19 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
             opened = timezone.now() - dt.timedelta(days=20 + 25 * k)
             ticket = ticket_create(actor=None, account=account, subject="设备反复停机，需工程师驻场", ticket_type="repair",
                                    opened_at=opened, priority="P2", channel="phone")  # fmt: skip
-            ticket_assign(actor=None, ticket=ticket, assignee=engineer, at=opened + dt.timedelta(minutes=30))
-            ticket_transition(actor=None, ticket=ticket, status="in_progress", at=opened + dt.timedelta(hours=1))
+            ticket_assign(
+                actor=None, ticket=ticket, assignee=engineer, at=opened + dt.timedelta(minutes=30)
+            )
+            ticket_transition(
+                actor=None, ticket=ticket, status="in_progress", at=opened + dt.timedelta(hours=1)
+            )
             ticket_transition(actor=None, ticket=ticket, status="resolved", resolution="驻场三天，更换主板。",
                               root_cause="quality", at=opened + dt.timedelta(days=3))  # fmt: skip
-    resolved = Ticket.objects.filter(status__in=["resolved", "closed"]).select_related("assignee").order_by("pk")
+    resolved = (
+        Ticket.objects.filter(status__in=["resolved", "closed"])
+        .select_related("assignee")
+        .order_by("pk")
+    )
     for ticket in resolved:
         if ticket.assignee is None or (ticket.account_id not in heavy and rng.random() < 0.3):
             continue
@@ -272,19 +280,25 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
             if contact is None:
                 continue
             data = {**data, "contact": contact.pk}
-        made.append(concession_submit(actor=requester, account=account, kind=kind, data=data, reason=reason))
+        made.append(
+            concession_submit(actor=requester, account=account, kind=kind, data=data, reason=reason)
+        )
     pending = [c for c in made if c.status == "pending"]
     for n, concession in enumerate(pending):
         if n == len(pending) - 1:
             break  # the last stays in the queue
         if n == 1:
-            concession_reject(actor=executive, concession=concession, comment="超出利润空间，建议改为延保")
+            concession_reject(
+                actor=executive, concession=concession, comment="超出利润空间，建议改为延保"
+            )
             continue
         while concession.status == "pending":
             step = waiting_step(concession)
             if step.level == "executive" and n % 2 == 0:
                 break  # waiting for the executive
-            approver = next((u for u in (svcmgr, executive) if may_decide(u, concession, step)), None)
+            approver = next(
+                (u for u in (svcmgr, executive) if may_decide(u, concession, step)), None
+            )
             if approver is None:
                 break
             concession = concession_approve(actor=approver, concession=concession, comment="同意")

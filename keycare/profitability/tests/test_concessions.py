@@ -530,9 +530,17 @@ def test_the_approvers_of_each_step_are_told_once(kam, make_user, service_manage
     from keycare.profitability.concessions import approvers_notify
 
     colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
-    AccountTeamMemberFactory(account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
+    AccountTeamMemberFactory(
+        account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        c = concession_submit(actor=kam, account=healthy, kind="goodwill_parts", reason="补偿", data={"amount": "15000"})
+        c = concession_submit(
+            actor=kam,
+            account=healthy,
+            kind="goodwill_parts",
+            reason="补偿",
+            data={"amount": "15000"},
+        )
     assert [m.to for m in mail.outbox] == [[colleague.email]]  # not the requester
     assert c.number in mail.outbox[0].subject and "15,000" in mail.outbox[0].body
     with django_capture_on_commit_callbacks(execute=True):

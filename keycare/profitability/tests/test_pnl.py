@@ -310,7 +310,9 @@ def test_order_totals_keep_rebates_apart():
 
 
 @pytest.mark.django_db
-def test_the_value_metrics_hold_the_full_cost_to_serve(rates, kam, django_capture_on_commit_callbacks):
+def test_the_value_metrics_hold_the_full_cost_to_serve(
+    rates, kam, django_capture_on_commit_callbacks
+):
     """The pyramid, volume vs profit and the scorecard read the metrics: their cost to serve
     is the P&L's (service at the activity rates, warranty, concessions), kept up to date
     when a concession is granted."""
@@ -323,9 +325,13 @@ def test_the_value_metrics_hold_the_full_cost_to_serve(rates, kam, django_captur
     ticket(account, timezone.localdate().isoformat(), labour_cost=D("300"))
     start, end = pnl_module.trailing_twelve_months()
     metrics_recompute(start=start, end=end)
-    metric = AccountMetric.objects.get(account=account, scope="own", period_start=start, period_end=end)
+    metric = AccountMetric.objects.get(
+        account=account, scope="own", period_start=start, period_end=end
+    )
     assert metric.cost_to_serve == D("380")  # 300 labour + 80 handling (the rate since 1 September)
     with django_capture_on_commit_callbacks(execute=True):
-        concession_submit(actor=kam, account=account, kind="goodwill_parts", reason="补偿", data={"amount": "500"})
+        concession_submit(
+            actor=kam, account=account, kind="goodwill_parts", reason="补偿", data={"amount": "500"}
+        )
     metric.refresh_from_db()
     assert metric.cost_to_serve == D("880")
