@@ -16,10 +16,12 @@ def line_amounts(
     unit_cost: Decimal,
 ) -> dict[str, Decimal]:
     """Unit prices and line totals of one order line. Rebates and credit notes are negative
-    lines: a positive price given for one is turned negative (and its list price follows)."""
-    if line_type in NEGATIVE_LINE_TYPES and net_price > 0 and quantity > 0:
-        net_price = -net_price
-        list_price = -abs(list_price)
+    lines: a positive price given for one is turned negative. They have no discount: their
+    list price is their price (a rebate given with list price 0 is not also a discount)."""
+    if line_type in NEGATIVE_LINE_TYPES:
+        if net_price > 0 and quantity > 0:
+            net_price = -net_price
+        list_price = net_price
     list_amount = (quantity * list_price).quantize(CENT)
     net_amount = (quantity * net_price).quantize(CENT)
     return {

@@ -205,8 +205,8 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
     admin = users["admin"]
     cost_rate_create(actor=admin, driver="engineer_hour", valid_from=today - dt.timedelta(days=800),
                      pool_cost=Decimal("2380000"), capacity=Decimal("8500"), note="2025 服务团队成本 ÷ 实际可用工时")  # fmt: skip
-    cost_rate_create(actor=admin, driver="engineer_hour", valid_from=today - dt.timedelta(days=200),
-                     pool_cost=Decimal("2550000"), capacity=Decimal("8500"), note="2026 服务团队成本 ÷ 实际可用工时")  # fmt: skip
+    cost_rate_create(actor=admin, driver="engineer_hour", valid_from=today + dt.timedelta(days=28),
+                     pool_cost=Decimal("2550000"), capacity=Decimal("8500"), note="明年预算：服务团队成本 ÷ 实际可用工时")  # fmt: skip
     cost_rate_create(actor=admin, driver="field_visit", valid_from=today - dt.timedelta(days=800),
                      pool_cost=Decimal("960000"), capacity=Decimal("1200"), note="服务车辆与派工 ÷ 年上门次数")  # fmt: skip
     cost_rate_create(actor=admin, driver="ticket", valid_from=today - dt.timedelta(days=800),
@@ -283,6 +283,11 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
             if contact is None:
                 continue
             data = {**data, "contact": contact.pk}
+        if kind == "extended_warranty":
+            machine = account.equipment.order_by("pk").first()
+            if machine is None:
+                continue
+            data = {**data, "equipment": machine.pk}
         made.append(
             concession_submit(actor=requester, account=account, kind=kind, data=data, reason=reason)
         )
@@ -292,7 +297,10 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
             break  # the last stays in the queue
         if n == 1:
             concession_reject(
-                actor=executive, concession=concession, comment="超出利润空间，建议改为延保"
+                actor=executive,
+                concession=concession,
+                comment="超出利润空间，建议改为延保",
+                expected_version=concession.version,
             )
             continue
         while concession.status == "pending":
@@ -304,7 +312,8 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
             )
             if approver is None:
                 break
-            concession = concession_approve(actor=approver, concession=concession, comment="同意")
+            concession = concession_approve(actor=approver, concession=concession, comment="同意",
+                                            expected_version=concession.version)  # fmt: skip
 
 
 def _insights(accounts: list[Account], rng: random.Random, users: dict[str, User]) -> None:

@@ -114,10 +114,19 @@ def alert_send(*, alert_id: int) -> bool:
         alert.attempts += 1
         alert.save(update_fields=["attempts"])
     subject, body = alert_text(alert)
+    delivered = list(alert.delivered)
+
+    def done(channel: str) -> None:
+        delivered.append(channel)
+        ProfitAlert.objects.filter(pk=alert.pk).update(delivered=delivered)
+
     try:
-        if alert.recipients:
+        if alert.recipients and "email" not in delivered:
             send_mail(subject, body, None, alert.recipients)
-        for webhook in Webhook.objects.filter(is_active=True):
+            done("email")
+        for webhook in Webhook.objects.filter(is_active=True).order_by("pk"):
+            if f"webhook:{webhook.pk}" in delivered:
+                continue
             if webhook.format in (Webhook.Format.WECOM, Webhook.Format.DINGTALK):
                 payload = {"msgtype": "text", "text": {"content": f"{subject}\n{body}"}}
             else:
@@ -125,6 +134,7 @@ def alert_send(*, alert_id: int) -> bool:
                            "account": {"id": alert.account_id, "name": alert.account.name},
                            "detail": alert.detail, "subject": subject, "text": body}  # fmt: skip
             post_json(webhook.url, payload)
+            done(f"webhook:{webhook.pk}")
     except Exception as exc:
         ProfitAlert.objects.filter(pk=alert.pk).update(
             last_error=f"{type(exc).__name__}: {exc}"[:255]

@@ -3,7 +3,7 @@ check of a concession and the routing of its approval chain."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from .choices import LEVEL_ORDER, ApprovalLevel, ConcessionKind, PnlDriver
 
@@ -169,6 +169,7 @@ def simulate(*, before: Pnl, kind: str, amount: Decimal) -> Pnl:
 def evaluate(
     *,
     kind: str,
+    has_policy: bool = True,
     amount: Decimal,
     limits: Mapping[str, Decimal | int | None],
     after: Pnl,
@@ -180,24 +181,28 @@ def evaluate(
     visits, months); `granted` what the account (or, for a gift, the contact) was already
     granted in the period (hours, visits, goodwill, waiver, gifts). Exactly at a limit is
     within it; one cent over is not. The account-period margin floors are checked on the
-    P&L after the concession."""
+    P&L after the concession. Without a policy nothing is within one: the whole chain decides."""
     breaches: list[Breach] = []
+    if not has_policy:
+        return [Breach("no_policy", ZERO, amount)]
 
     def over(code: str, limit, value) -> None:
         if limit is not None and value is not None and Decimal(value) > Decimal(limit):
             breaches.append(Breach(code, Decimal(limit), Decimal(value)))
 
     def under(code: str, floor, value) -> None:
+        # compared unrounded; shown rounded down, so "19.99 % below 20 %", never "20 % below 20 %"
         if floor is not None and value is not None and Decimal(value) < Decimal(floor):
-            breaches.append(Breach(code, Decimal(floor), Decimal(value).quantize(CENT)))
+            breaches.append(
+                Breach(code, Decimal(floor), Decimal(value).quantize(CENT, rounding=ROUND_FLOOR))
+            )
 
     if kind == ConcessionKind.DISCOUNT:
         over("max_discount_pct", limits.get("max_discount_pct"), request.get("discount_pct"))
-        if request.get("list_amount") is not None and request.get("cost_amount") is not None:
-            margin = line_margin(list_amount=request["list_amount"], discount=amount,
-                                 cost_amount=request["cost_amount"])  # fmt: skip
-            under("min_line_margin_pct", limits.get("min_line_margin_pct"),
-                  margin if margin is not None else Decimal("-100"))  # fmt: skip
+        margin = line_margin(list_amount=request.get("list_amount") or ZERO, discount=amount,
+                             cost_amount=request.get("cost_amount") or ZERO)  # fmt: skip
+        under("min_line_margin_pct", limits.get("min_line_margin_pct"),
+              margin if margin is not None else Decimal("-100"))  # fmt: skip
     elif kind == ConcessionKind.FREE_SERVICE:
         over("max_free_service_hours", limits.get("max_free_service_hours"),
              granted.get("hours", ZERO) + Decimal(request.get("hours") or 0))  # fmt: skip
@@ -206,9 +211,9 @@ def evaluate(
     elif kind == ConcessionKind.GOODWILL_PARTS:
         over("max_goodwill_parts_value", limits.get("max_goodwill_parts_value"),
              granted.get("goodwill", ZERO) + amount)  # fmt: skip
-    elif kind == ConcessionKind.EXTENDED_WARRANTY:
+    elif kind == ConcessionKind.EXTENDED_WARRANTY:  # per piece of equipment, like the others a year
         over("max_extended_warranty_months", limits.get("max_extended_warranty_months"),
-             request.get("months"))  # fmt: skip
+             granted.get("months", ZERO) + Decimal(request.get("months") or 0))  # fmt: skip
     elif kind == ConcessionKind.SLA_PENALTY_WAIVER:
         over("max_penalty_waiver_value", limits.get("max_penalty_waiver_value"),
              granted.get("waiver", ZERO) + amount)  # fmt: skip
@@ -245,13 +250,18 @@ def approval_chain(
     contribution_after: Decimal,
     limits: ChainLimits,
     requester_level: str | None,
+    colleague_available: bool = True,
+    everyone: bool = False,
 ) -> list[str]:
     """The approval levels a concession beyond its policy needs, lowest first: the key
     account manager always; a service manager as well when it is larger than the service
     manager threshold or share of the account's contribution; an executive as well above
     the executive threshold or share, or when it would leave the account losing money.
     Levels below the requester's own are left out (the request is their endorsement); the
-    requester's level stays and is decided by someone else."""
+    requester's level stays and is decided by someone else. When no other key account
+    manager looks after the account (`colleague_available`), the key account manager's step
+    goes to a service manager instead, so someone is there to decide it. `everyone`: every
+    level (a request no policy covers)."""
     share = (HUNDRED * amount / contribution_before) if contribution_before > 0 else None
     levels = [ApprovalLevel.KEY_ACCOUNT_MANAGER]
     big = (
@@ -260,7 +270,8 @@ def approval_chain(
         or share > limits.service_manager_share
     )
     huge = (
-        amount > limits.executive_above
+        everyone
+        or amount > limits.executive_above
         or share is None
         or share > limits.executive_share
         or contribution_after < 0
@@ -272,6 +283,10 @@ def approval_chain(
     if requester_level is not None:
         floor = LEVEL_ORDER.index(requester_level)
         levels = [lv for lv in levels if LEVEL_ORDER.index(lv) >= floor] or [requester_level]
+    if levels[0] == ApprovalLevel.KEY_ACCOUNT_MANAGER and not colleague_available:
+        levels = [ApprovalLevel.SERVICE_MANAGER] + [
+            lv for lv in levels[1:] if lv != ApprovalLevel.SERVICE_MANAGER
+        ]
     return [str(lv) for lv in levels]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,6 +81,7 @@ def breach_text(code: str, limit: Any, value: Any) -> str:
         "max_penalty_waiver_value": _("Penalties waived this year would reach %(value)s, above the limit of %(limit)s."),
         "gift_limit_per_contact": _("Gifts to this contact this year would reach %(value)s, above the limit of %(limit)s."),
         "no_revenue": _("The account has no revenue this period, so any concession is below the margin floor of %(limit)s%%."),
+        "no_policy": _("No concession policy applies to this account, so every request needs the whole approval chain."),
     }  # fmt: skip
     return texts.get(code, code) % {"limit": _fmt(limit), "value": _fmt(value)}
 
@@ -184,7 +185,9 @@ def concession_parse(
         pct = _decimal(
             data, "discount_pct", errors, required=True, minimum=CENT, maximum=Decimal("100")
         )
-        cost = _decimal(data, "cost_amount", errors)
+        cost = _decimal(
+            data, "cost_amount", errors, required=True
+        )  # the line-margin floor needs it
         fields.update(list_amount=list_amount, discount_pct=pct, cost_amount=cost)
         if list_amount is not None and pct is not None:
             amount = calc.discount_value(list_amount=list_amount, discount_pct=pct)
@@ -222,6 +225,12 @@ def concession_parse(
             errors["contact"] = [_("Choose who receives the gift.")]
     fields["ticket"] = _related(Ticket, data, "ticket", account, errors)
     fields["equipment"] = _related(Equipment, data, "equipment", account, errors)
+    if (
+        kind == ConcessionKind.EXTENDED_WARRANTY
+        and fields["equipment"] is None
+        and "equipment" not in errors
+    ):
+        errors["equipment"] = [_("Choose the equipment whose warranty is extended.")]
     if errors:
         raise ValidationError(errors)
     return Request(kind=kind, amount=amount or ZERO, fields=fields)
@@ -230,29 +239,97 @@ def concession_parse(
 # --- the simulation ----------------------------------------------------------------------
 
 
-def _granted_so_far(*, account: Account, request: Request, start: dt.date, end: dt.date,
+YEAR_DAYS = 365
+#: How far back and ahead a concession may take effect: a recent one recorded late, or one
+#: agreed for the coming year (the yearly limits look a year either side of the date).
+BACKDATE_DAYS, AHEAD_DAYS = 90, 365
+
+
+def _worst_year(rows: list[tuple[dt.date, Decimal]], day: dt.date) -> Decimal:
+    """The largest total of `rows` in any twelve months that contain `day` (a yearly limit
+    holds in every year around the concession, not only the one ending today). The maximum
+    is reached at a window starting a year before `day`, or where a later row comes in."""
+    starts = {day - dt.timedelta(days=YEAR_DAYS - 1)}
+    starts |= {d - dt.timedelta(days=YEAR_DAYS - 1) for d, _v in rows if day <= d}
+    best = ZERO
+    for start in starts:
+        end = start + dt.timedelta(days=YEAR_DAYS - 1)
+        best = max(best, sum((v for d, v in rows if start <= d <= end), ZERO))
+    return best
+
+
+def _granted_so_far(*, account: Account, request: Request, day: dt.date,
                     exclude: int | None = None) -> dict[str, Decimal]:  # fmt: skip
-    granted = Concession.objects.filter(
-        account=account, status=ConcessionStatus.GRANTED, effective_date__gte=start,
-        effective_date__lte=end,
-    )  # fmt: skip
-    if exclude:
-        granted = granted.exclude(pk=exclude)
-    totals = granted.aggregate(
-        hours=Sum("hours", filter=Q(kind=ConcessionKind.FREE_SERVICE)),
-        visits=Sum("visits", filter=Q(kind=ConcessionKind.FREE_SERVICE)),
-        goodwill=Sum("amount", filter=Q(kind=ConcessionKind.GOODWILL_PARTS)),
-        waiver=Sum("amount", filter=Q(kind=ConcessionKind.SLA_PENALTY_WAIVER)),
+    """What was already granted that counts against the yearly limits of this request: the
+    worst twelve months around its effective date, for the account (free hours and visits,
+    goodwill, waivers), the equipment (extended warranty months) or the contact (gifts,
+    whichever account gave them)."""
+    around = Q(status=ConcessionStatus.GRANTED,
+               effective_date__gte=day - dt.timedelta(days=YEAR_DAYS - 1),
+               effective_date__lte=day + dt.timedelta(days=YEAR_DAYS - 1))  # fmt: skip
+    fields = ("kind", "effective_date", "hours", "visits", "months", "amount")
+    rows = list(
+        Concession.objects.filter(around, account=account)
+        .exclude(pk=exclude or 0)
+        .values_list(*fields)
     )
-    result = {k: Decimal(v or 0) for k, v in totals.items()}
+
+    def series(kind: str, index: int) -> list[tuple[dt.date, Decimal]]:
+        return [(r[1], Decimal(r[index] or 0)) for r in rows if r[0] == kind]
+
+    result = {
+        "hours": _worst_year(series(ConcessionKind.FREE_SERVICE, 2), day),
+        "visits": _worst_year(series(ConcessionKind.FREE_SERVICE, 3), day),
+        "goodwill": _worst_year(series(ConcessionKind.GOODWILL_PARTS, 5), day),
+        "waiver": _worst_year(series(ConcessionKind.SLA_PENALTY_WAIVER, 5), day),
+    }
+    equipment = request.fields.get("equipment")
+    if request.kind == ConcessionKind.EXTENDED_WARRANTY and equipment is not None:
+        months = Concession.objects.filter(
+            around, equipment=equipment, kind=ConcessionKind.EXTENDED_WARRANTY
+        )
+        result["months"] = _worst_year(
+            [
+                (d, Decimal(m or 0))
+                for d, m in months.exclude(pk=exclude or 0).values_list("effective_date", "months")
+            ],
+            day,
+        )
     contact = request.fields.get("contact")
-    if contact is not None:  # a gift limit is per contact, whichever account gave it
-        gifts = Concession.objects.filter(
-            contact=contact, kind=ConcessionKind.GIFT, status=ConcessionStatus.GRANTED,
-            effective_date__gte=start, effective_date__lte=end,
-        ).exclude(pk=exclude or 0).aggregate(s=Sum("amount"))["s"]  # fmt: skip
-        result["gifts"] = Decimal(gifts or 0)
+    if contact is not None:
+        gifts = Concession.objects.filter(around, contact=contact, kind=ConcessionKind.GIFT)
+        result["gifts"] = _worst_year(
+            list(gifts.exclude(pk=exclude or 0).values_list("effective_date", "amount")), day
+        )
     return result
+
+
+def effective_date_check(day: dt.date | None, today: dt.date) -> dt.date:
+    """The effective date asked for (default today), within its bounds."""
+    day = day or today
+    if not today - dt.timedelta(days=BACKDATE_DAYS) <= day <= today + dt.timedelta(days=AHEAD_DAYS):
+        raise ValidationError({"effective_date": [
+            _("Choose an effective date from %(first)s to %(last)s.") % {
+                "first": (today - dt.timedelta(days=BACKDATE_DAYS)).isoformat(),
+                "last": (today + dt.timedelta(days=AHEAD_DAYS)).isoformat()}
+        ]})  # fmt: skip
+    return day
+
+
+def _colleague_available(account: Account, requester: User) -> bool:
+    """Whether a key account manager other than the requester looks after the account."""
+    from keycare.accounts.choices import AccountTeamRole
+    from keycare.accounts.models import AccountTeamMember
+
+    candidates = set(
+        AccountTeamMember.objects.filter(account=account, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
+        .exclude(user=requester).values_list("user_id", flat=True)
+    )  # fmt: skip
+    if account.owner_id and account.owner_id != requester.pk:
+        candidates.add(account.owner_id)
+    return User.objects.filter(
+        pk__in=candidates, is_active=True, groups__name=Role.KEY_ACCOUNT_MANAGER
+    ).exists()
 
 
 def _figures(p: calc.Pnl) -> dict[str, str | None]:
@@ -268,18 +345,21 @@ def _figures(p: calc.Pnl) -> dict[str, str | None]:
 
 def simulation_compute(*, account: Account, request: Request, requester: User,
                        day: dt.date | None = None, exclude: int | None = None) -> dict:  # fmt: skip
-    """The profit simulation (测算利润空间): the account's P&L of the trailing twelve months
-    before and after the concession, the policy it falls under and the limits it would
-    exceed, and the approval chain it would need (none within policy)."""
-    start, end = trailing_twelve_months(day)
+    """The profit simulation (测算利润空间): the account's P&L of the twelve months up to
+    today before and after the concession, the
+    policy it falls under and the limits it would exceed (the yearly ones over the worst
+    twelve months around `day`), and the approval chain it would need (none within policy;
+    the whole chain when no policy applies)."""
+    today = timezone.localdate()
+    day = day or today
+    start, end = trailing_twelve_months(today)  # "this period": the decision is taken now
     before = pnl_compute(start=start, end=end, accounts=[account.pk]).get(account.pk, calc.Pnl())
     after = calc.simulate(before=before, kind=request.kind, amount=request.amount)
     policy = policy_for_account(account)
-    granted = _granted_so_far(
-        account=account, request=request, start=start, end=end, exclude=exclude
-    )
+    granted = _granted_so_far(account=account, request=request, day=day, exclude=exclude)
     breaches = calc.evaluate(kind=request.kind, amount=request.amount, limits=policy_limits(policy),
-                             after=after, request=request.figures(), granted=granted)  # fmt: skip
+                             after=after, request=request.figures(), granted=granted,
+                             has_policy=policy is not None)  # fmt: skip
     chain: list[str] = []
     if breaches:
         settings = profitability_settings_get()
@@ -289,6 +369,8 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
             limits=calc.ChainLimits(settings.service_manager_above, settings.executive_above,
                                     settings.service_manager_share, settings.executive_share),
             requester_level=actor_level(requester),
+            colleague_available=_colleague_available(account, requester),
+            everyone=policy is None,
         )  # fmt: skip
     return {
         "period": [start.isoformat(), end.isoformat()],
@@ -323,12 +405,14 @@ def _require_request(actor: User, account: Account) -> None:
 
 
 def concession_simulate(
-    *, actor: User, account: Account, kind: str, data: Mapping[str, Any]
-) -> dict:
+    *, actor: User, account: Account, kind: str, data: Mapping[str, Any],
+    effective_date: dt.date | None = None,
+) -> dict:  # fmt: skip
     """What the requester sees before submitting (changes nothing)."""
     _require_request(actor, account)
-    day = timezone.localdate()
-    request = concession_parse(account=account, kind=kind, data=data, day=day)
+    today = timezone.localdate()
+    day = effective_date_check(effective_date, today)
+    request = concession_parse(account=account, kind=kind, data=data, day=today)
     return simulation_compute(account=account, request=request, requester=actor, day=day)
 
 
@@ -350,12 +434,13 @@ def concession_submit(
     _require_request(actor, account)
     account = account_qs_select_for_update().get(pk=account.pk)
     today = timezone.localdate()
-    effective_date = effective_date or today
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = [_("Say why the account should get this concession.")]
-    if abs((effective_date - today).days) > 366:
-        errors["effective_date"] = [_("Choose an effective date within a year of today.")]
+    try:
+        effective_date = effective_date_check(effective_date, today)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     request = None
     try:
         request = concession_parse(account=account, kind=kind, data=data, day=today)
@@ -363,7 +448,9 @@ def concession_submit(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    simulation = simulation_compute(account=account, request=request, requester=actor, day=today)
+    simulation = simulation_compute(
+        account=account, request=request, requester=actor, day=effective_date
+    )
     policy_id = (simulation["policy"] or {}).get("id")
     concession = Concession.objects.create(
         number=f"TMP-{uuid.uuid4().hex[:16]}", account=account, kind=kind,
@@ -441,7 +528,7 @@ def approvers_notify(*, step_id: int) -> bool:
                 _("%(kind)s, value %(amount)s, requested by %(requester)s.") % {
                     "kind": concession.get_kind_display(), "amount": _fmt(concession.amount),
                     "requester": concession.requested_by},
-                *[b.get("message", "") for b in concession.breaches],
+                *[breach_text(b["code"], b["limit"], b["value"]) for b in concession.breaches],
                 settings.KEYCARE_BASE_URL.rstrip("/") + f"/concessions/{concession.pk}/",
             ])  # fmt: skip
         if recipients:
@@ -515,6 +602,10 @@ def may_decide(actor: User | None, concession: Concession, step: ConcessionStep 
 def _decide_checks(
     actor: User, concession: Concession, expected_version: int | None
 ) -> ConcessionStep:
+    if expected_version is None:  # a decision is about the step the approver saw
+        raise ValidationError(
+            {"version": [_("Reload the request: a decision needs the version you saw.")]}
+        )
     if concession.status != ConcessionStatus.PENDING:
         raise ApplicationError(
             _("This request has already been decided (%(status)s).")
@@ -544,7 +635,7 @@ def _decide_checks(
 
 @transaction.atomic
 def concession_approve(*, actor: User, concession: Concession, comment: str = "",
-                       expected_version: int | None = None) -> Concession:  # fmt: skip
+                       expected_version: int | None) -> Concession:  # fmt: skip
     """Approve the waiting step; the last approval grants the concession."""
     concession = _locked(concession)
     step = _decide_checks(actor, concession, expected_version)
@@ -571,7 +662,7 @@ def concession_approve(*, actor: User, concession: Concession, comment: str = ""
 
 @transaction.atomic
 def concession_reject(*, actor: User, concession: Concession, comment: str,
-                      expected_version: int | None = None) -> Concession:  # fmt: skip
+                      expected_version: int | None) -> Concession:  # fmt: skip
     """Reject at the waiting step (a reason is required); the request ends there."""
     concession = _locked(concession)
     step = _decide_checks(actor, concession, expected_version)

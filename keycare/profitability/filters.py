@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from .choices import ConcessionKind, ConcessionStatus
 from .models import Concession
 
+#: An id: a whole number a database column holds (anything else is a clear 400, never an
+#: overflow inside the database driver).
+ID = {"min_value": 1, "max_value": 2**63 - 1, "decimal_places": 0}
+
 
 class ConcessionFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
@@ -12,9 +16,9 @@ class ConcessionFilterSet(django_filters.FilterSet):
         label=_("Status"), choices=ConcessionStatus.choices
     )
     kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=ConcessionKind.choices)
-    account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
+    account = django_filters.NumberFilter(label=_("Account"), field_name="account_id", **ID)
     requested_by = django_filters.NumberFilter(
-        label=_("Requested by"), field_name="requested_by_id"
+        label=_("Requested by"), field_name="requested_by_id", **ID
     )
     within_policy = django_filters.BooleanFilter(label=_("Within policy"))
     period_from = django_filters.DateFilter(

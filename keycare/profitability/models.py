@@ -343,6 +343,9 @@ class ProfitAlert(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    #: The channels it reached ("email", "webhook:<id>"): a retry after a failed webhook
+    #: does not send the email again.
+    delivered = models.JSONField(_("delivered to"), default=list, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

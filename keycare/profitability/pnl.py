@@ -62,6 +62,16 @@ def cost_source(driver: str) -> Callable[[CostSource], CostSource]:
     return register
 
 
+#: Granted concessions whose cost reaches the P&L another way, so they are not counted twice:
+#: a discount lowers revenue with its order; an extended warranty's work is warranty work when
+#: it happens; free service or goodwill parts on a ticket that is not billed are already in
+#: that ticket's labour, visits and parts (on a billable ticket they are what is not billed).
+COUNTED_ELSEWHERE = Q(kind__in=(ConcessionKind.DISCOUNT, ConcessionKind.EXTENDED_WARRANTY)) | (
+    Q(kind__in=(ConcessionKind.FREE_SERVICE, ConcessionKind.GOODWILL_PARTS), ticket__isnull=False)
+    & ~Q(ticket__coverage=Coverage.BILLABLE)
+)
+
+
 def _cents(value) -> Decimal:
     """A sum to the cent (SQLite returns rate × count sums with float noise)."""
     return Decimal(value or 0).quantize(Decimal("0.01"))
@@ -151,7 +161,7 @@ def pnl_compute(
     granted = _in(
         Concession.objects.filter(
             status=ConcessionStatus.GRANTED, effective_date__gte=start, effective_date__lte=end
-        ).exclude(kind=ConcessionKind.DISCOUNT),
+        ).exclude(COUNTED_ELSEWHERE),
         accounts,
     )
     for r in granted.values("account_id").annotate(s=_sum("amount")).order_by():
@@ -246,15 +256,13 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
     group_by = _grouping(filters)
     ascending = str((filters or {}).get("order") or "") == "asc"
     accounts = visible_accounts(actor=actor, filters=filters if group_by != "group" else {})
-    if group_by == "group":
-        roots = visible_accounts(actor=actor, filters=filters).filter(parent__isnull=True)
-        root_names = dict(roots.values_list("pk", "name"))
     info = {
         a["pk"]: a
         for a in accounts.values(
-            "pk", "name", "tier", "account_type", "province", "owner_id", "path"
+            "pk", "name", "province", "industry", "tier", "account_type", "owner_id", "path"
         )
     }
+    chosen = pnl_account_filters(filters) if group_by == "group" else {}
     own = pnl_compute(start=start, end=end, accounts=accounts)
     groups: dict[Any, Pnl] = {}
     members: dict[Any, int] = {}
@@ -266,9 +274,11 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
             groups[pk], members[pk] = p, 1  # an account is its own row: nothing to add up
             continue
         if group_by == "group":
-            key = int(a["path"].strip("/").split("/")[0]) if a["path"] else pk
-            if key not in root_names:
-                continue
+            # the group as the reader sees it: the highest account of the path they may see
+            path = [int(x) for x in a["path"].strip("/").split("/") if x] or [pk]
+            key = next(x for x in path if x in info)
+            if any(info[key][k] != v for k, v in chosen.items()):
+                continue  # the region, industry, tier or type of the group's head
         elif group_by == "owner":
             key = a["owner_id"]
         else:
@@ -280,7 +290,7 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
         members[key] = members.get(key, 0) + 1
     labels = {}
     if group_by == "group":
-        labels = {pk: {"name": root_names[pk]} for pk in groups}
+        labels = {pk: {"name": info[pk]["name"]} for pk in groups}
     elif group_by == "owner":
         labels = {pk: {"name": str(u)} for pk, u in
                   ((u.pk, u) for u in UserModel.objects.filter(pk__in=[k for k in groups if k]))}  # fmt: skip

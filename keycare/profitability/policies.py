@@ -5,6 +5,7 @@ concession reads them."""
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -28,6 +29,17 @@ POLICY_FIELDS = (
 LIMIT_FIELDS = POLICY_FIELDS[3:-1]
 SETTINGS_FIELDS = ("service_manager_above", "executive_above", "service_manager_share",
                    "executive_share")  # fmt: skip
+
+
+def _default_stays() -> str:
+    return _(
+        "The default policy (any tier, any type) stays active: without it, accounts "
+        "without a policy of their own would have no limits."
+    )
+
+
+def _is_default(policy: ConcessionPolicy) -> bool:
+    return policy.tier == "" and policy.account_type == ""
 
 
 def policy_list(*, actor: User) -> QuerySet[ConcessionPolicy]:
@@ -97,9 +109,12 @@ def policy_update(
     require_role(actor=actor, roles=(Role.ADMINISTRATOR,))
     policy = ConcessionPolicy.objects.select_for_update().get(pk=policy.pk)
     check_version(instance=policy, expected=lock_version, field="lock_version")
+    was_default = _is_default(policy)
     for field in POLICY_FIELDS:
         if field in data:
             setattr(policy, field, data[field])
+    if was_default and not (_is_default(policy) and policy.is_active):
+        raise ValidationError({"is_active": [_default_stays()]})
     policy.full_clean()
     policy.lock_version += 1
     try:
@@ -114,7 +129,10 @@ def policy_update(
 def policy_delete(*, actor: User | None, policy: ConcessionPolicy) -> None:
     """Remove a policy (the concessions decided on it keep their record of the check)."""
     require_role(actor=actor, roles=(Role.ADMINISTRATOR,))
-    ConcessionPolicy.objects.filter(pk=policy.pk).delete()
+    policy = ConcessionPolicy.objects.select_for_update().get(pk=policy.pk)
+    if _is_default(policy):
+        raise ValidationError({"tier": [_default_stays()]})
+    policy.delete()
 
 
 def profitability_settings_get() -> ProfitabilitySettings:

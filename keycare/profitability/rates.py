@@ -95,8 +95,9 @@ def cost_rate_create(
     note: str = "",
 ) -> CostRate:
     """Add a rate from `valid_from` on: give either the rate, or the pool's cost and its
-    practical capacity (the rate is then their quotient). A new rate starts after the
-    driver's latest one, so a period already costed is never re-costed silently."""
+    practical capacity (the rate is then their quotient). A driver's first rate may start on
+    any day; a change starts after the latest rate and after today, so a period already
+    costed is never re-costed."""
     require_role(actor=actor, roles=(Role.ADMINISTRATOR,))
     errors: dict[str, list[str]] = {}
     if driver not in CostDriver.values:
@@ -122,13 +123,23 @@ def cost_rate_create(
         errors["rate"] = [_("The rate cannot be negative.")]
     if errors:
         raise ValidationError(errors)
-    latest = (
-        CostRate.objects.select_for_update().filter(driver=driver).order_by("-valid_from").first()
-    )
+    # one rate change at a time (the settings row is the lock), so two new rates cannot
+    # both pass the checks below against the same latest rate
+    from .models import ProfitabilitySettings
+
+    ProfitabilitySettings.current()
+    ProfitabilitySettings.objects.select_for_update().get(pk=1)
+    latest = CostRate.objects.filter(driver=driver).order_by("-valid_from").first()
     if latest is not None and valid_from <= latest.valid_from:
         raise ValidationError({"valid_from": [
             _("A new rate starts after the latest one (from %(day)s); past periods keep their rates.")
             % {"day": latest.valid_from.isoformat()}
+        ]})  # fmt: skip
+    if latest is not None and valid_from <= timezone.localdate():
+        # the first rate of a driver may start in the past (setting up); a later one would
+        # re-cost periods already reported
+        raise ValidationError({"valid_from": [
+            _("A change of rate starts tomorrow at the earliest; past periods keep their rates.")
         ]})  # fmt: skip
     row = CostRate(
         driver=driver, valid_from=valid_from, rate=rate, pool_cost=pool_cost, capacity=capacity,

@@ -4,17 +4,27 @@ imported order lines whose discount breaks the policy without a granted concessi
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Trim, TruncMonth, Upper
 from django.utils.translation import gettext as _
 
 from keycare.accounts.choices import AccountTier, AccountType, OrderLineType
 from keycare.accounts.models import Account, OrderLine
-from keycare.core.scoping import restrict
 from keycare.users.models import User
 
 from .calculations import ZERO, percent
@@ -47,8 +57,12 @@ def _person(row: Mapping[str, Any], prefix: str) -> str:
 def _granted(actor: User, filters: Mapping[str, Any] | None) -> tuple[QuerySet, dt.date, dt.date]:
     require_pnl(actor)
     start, end = pnl_period(filters)
-    qs = restrict(Concession.objects.all(), actor, "view").filter(
-        status=ConcessionStatus.GRANTED, effective_date__gte=start, effective_date__lte=end
+    # what was granted is part of the P&L: whoever sees an account's P&L sees its grants
+    qs = Concession.objects.filter(
+        account__in=visible_accounts(actor=actor).values("pk"),
+        status=ConcessionStatus.GRANTED,
+        effective_date__gte=start,
+        effective_date__lte=end,
     )
     return qs, start, end
 
@@ -111,6 +125,14 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
             "total": {"count": total["n"], "amount": total["s"] or ZERO}}  # fmt: skip
 
 
+#: Half a cent, in the units of amount × 100 the comparisons use.
+HALF_CENT = Value(Decimal("0.5"), output_field=DecimalField(max_digits=3, decimal_places=1))
+
+
+def _pct(value) -> Value:
+    return Value(Decimal(value), output_field=DecimalField(max_digits=7, decimal_places=2))
+
+
 def _policies() -> list[ConcessionPolicy]:
     return list(ConcessionPolicy.objects.filter(is_active=True))
 
@@ -161,6 +183,10 @@ def over_policy_accounts(*, actor: User, filters: Mapping[str, Any] | None = Non
     """The accounts and contacts the actor sees whose concessions of the period exceed
     their policy."""
     qs, start, end = _granted(actor, filters)
+    if (end - start).days > 366:  # the limits are yearly
+        raise ValidationError(
+            {"period_from": [_("Choose a period of at most a year: the policy limits are yearly.")]}
+        )
     rows, gifts = over_policy_rows(qs)
     return {"start": start, "end": end, "rows": rows, "gifts": gifts}
 
@@ -181,15 +207,13 @@ def margin_floor_breaches(*, start: dt.date, end: dt.date, accounts: QuerySet) -
         if policy is None:
             continue
         below = []
-        for code, floor, value in (
-            ("min_period_margin_pct", policy.min_period_margin_pct, p.gross_margin),
-            (
-                "min_contribution_margin_pct",
-                policy.min_contribution_margin_pct,
-                p.contribution_margin,
-            ),
+        for code, floor, part in (
+            ("min_period_margin_pct", policy.min_period_margin_pct, p.gross_profit),
+            ("min_contribution_margin_pct", policy.min_contribution_margin_pct, p.contribution),
         ):
-            if floor is not None and value is not None and value < floor:
+            # compared unrounded (part / revenue < floor), shown rounded down
+            if floor is not None and part * 100 < floor * p.revenue:
+                value = (100 * part / p.revenue).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
                 below.append({"code": code, "limit": floor, "value": value,
                               "message": breach_text(code, floor, value)})  # fmt: skip
         if below:
@@ -226,11 +250,18 @@ def flagged_order_lines(
             if policy is None:
                 continue
             broken = Q(pk__in=[])
-            if policy.max_discount_pct is not None:  # discount / list > max, without dividing
-                broken |= Q(discount_amount__gt=F("list_amount") * policy.max_discount_pct / 100)
-            if policy.min_line_margin_pct is not None:  # (net − cost) / net < floor
+            # discount / list > max and (net − cost) / net < floor, both without dividing
+            # (SQLite divides the integers Django casts the percentages to), by more than
+            # half a cent (SQLite computes in floating point: a line exactly at the limit
+            # must not be flagged for a rounding error)
+            if policy.max_discount_pct is not None:
                 broken |= Q(
-                    net_amount__gt=0, margin__lt=F("net_amount") * policy.min_line_margin_pct / 100
+                    discount_100__gt=F("list_amount") * _pct(policy.max_discount_pct) + HALF_CENT
+                )
+            if policy.min_line_margin_pct is not None:
+                broken |= Q(
+                    net_amount__gt=0,
+                    margin_100__lt=F("net_amount") * _pct(policy.min_line_margin_pct) - HALF_CENT,
                 )
             conditions |= (
                 Q(order__account__tier=tier, order__account__account_type=account_type) & broken
@@ -240,8 +271,12 @@ def flagged_order_lines(
             account=OuterRef("order__account"), kind=ConcessionKind.DISCOUNT,
             status=ConcessionStatus.GRANTED,
         )
-        .annotate(reference_key=Upper(Trim("order_reference")))
+        .annotate(reference_key=Upper(Trim("order_reference")),
+                  cap=ExpressionWrapper(F("discount_pct") * OuterRef("list_amount"),
+                                        output_field=DecimalField(max_digits=30, decimal_places=4)))
         .filter(reference_key=OuterRef("order_key"))
+        # it excuses the lines up to the discount it granted, not any discount on the order
+        .filter(cap__gte=OuterRef("discount_100"))
     )  # fmt: skip
     lines = (
         OrderLine.objects.filter(
@@ -249,7 +284,11 @@ def flagged_order_lines(
             order__account__in=accounts.values("pk"),
             line_type__in=(OrderLineType.PRODUCT, OrderLineType.SERVICE), list_amount__gt=0,
         )
-        .annotate(margin=F("net_amount") - F("cost_amount"), order_key=Upper(Trim("order__number")))
+        .annotate(
+            margin_100=(F("net_amount") - F("cost_amount")) * 100,
+            discount_100=F("discount_amount") * 100,
+            order_key=Upper(Trim("order__number")),
+        )
         .filter(conditions)
         .exclude(Exists(excused))
         .select_related("order__account", "product")

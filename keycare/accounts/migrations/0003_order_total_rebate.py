@@ -2,25 +2,33 @@
 
 from decimal import Decimal
 from django.db import migrations, models
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 
 def fill_rebates(apps, schema_editor):
-    """Orders already held: their rebates and credit notes, as a positive amount."""
+    """Orders already held: rebate and credit-note lines have no discount (their list price
+    is their price: one given with list price 0 had counted as a discount too), and each
+    order keeps its rebates as a positive amount."""
     Order = apps.get_model("accounts", "Order")
     OrderLine = apps.get_model("accounts", "OrderLine")
-    money = DecimalField(max_digits=16, decimal_places=2)
-    rebates = (
-        OrderLine.objects.filter(order=OuterRef("pk"), line_type__in=("rebate", "credit_note"))
-        .order_by()
-        .values("order")
-        .annotate(s=Sum("net_amount"))
-        .values("s")[:1]
+    negative = ("rebate", "credit_note")
+    OrderLine.objects.filter(line_type__in=negative).update(
+        list_price=F("net_price"), list_amount=F("net_amount"), discount_amount=Decimal(0)
     )
-    with_rebates = OrderLine.objects.filter(line_type__in=("rebate", "credit_note")).values("order_id")
-    Order.objects.filter(pk__in=with_rebates).update(
-        total_rebate=-Coalesce(Subquery(rebates, output_field=money), Value(Decimal(0), output_field=money))
+    money = DecimalField(max_digits=16, decimal_places=2)
+
+    def total(field, lines):
+        return Coalesce(
+            Subquery(lines.annotate(s=Sum(field)).values("s")[:1], output_field=money),
+            Value(Decimal(0), output_field=money),
+        )
+
+    lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
+    Order.objects.filter(pk__in=OrderLine.objects.filter(line_type__in=negative).values("order_id")).update(
+        total_list=total("list_amount", lines),
+        total_discount=total("discount_amount", lines),
+        total_rebate=-total("net_amount", lines.filter(line_type__in=negative)),
     )
 
 

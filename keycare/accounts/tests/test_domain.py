@@ -184,7 +184,9 @@ def test_order_totals_with_discount_and_rebate():
          "list_price": Decimal("0"), "net_price": Decimal("200")},
     ])  # fmt: skip
     order.refresh_from_db()
-    assert order.total_list == Decimal("3000.00")
+    # a rebate has no discount: its list price is its price (−200), whatever was given
+    assert order.total_list == Decimal("2800.00")
+    assert (order.total_discount, order.total_rebate) == (Decimal("300.00"), Decimal("200.00"))
     assert order.total_net == Decimal("2500.00")  # 2700 - 200 rebate
     assert order.total_cost == Decimal("1800.00")
     assert order.gross_profit == Decimal("700.00")

@@ -56,12 +56,36 @@ def sell(account, *, revenue, gross_profit, number=None, day=None, quantity=1):
 
 
 @pytest.fixture
-def healthy(kam):
-    """An account of the kam's with revenue 1,000,000 and a 50 % gross margin: the period
-    floors never bind."""
+def colleague(make_user):
+    return make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
+
+
+@pytest.fixture
+def healthy(kam, colleague):
+    """An account of the kam's (with a colleague key account manager on its team, who may
+    decide the first step of the kam's requests) with revenue 1,000,000 and a 50 % gross
+    margin: the period floors never bind."""
     account = AccountFactory(name="健康客户", owner=kam)
+    AccountTeamMemberFactory(
+        account=account, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
+    )
     sell(account, revenue="1000000", gross_profit="500000")
     return account
+
+
+def approve(actor, concession, **kwargs):
+    """Approve as someone who has just read the request (its current version)."""
+    concession.refresh_from_db()
+    return concession_approve(
+        actor=actor, concession=concession, expected_version=concession.version, **kwargs
+    )
+
+
+def reject(actor, concession, **kwargs):
+    concession.refresh_from_db()
+    return concession_reject(
+        actor=actor, concession=concession, expected_version=concession.version, **kwargs
+    )
 
 
 def breaches(simulation):
@@ -72,8 +96,12 @@ def breaches(simulation):
 @pytest.mark.parametrize(
     ("kind", "data", "within"),
     [
-        ("discount", {"list_amount": "10000", "discount_pct": "15"}, True),
-        ("discount", {"list_amount": "10000", "discount_pct": "15.01"}, False),
+        ("discount", {"list_amount": "10000", "discount_pct": "15", "cost_amount": "5000"}, True),
+        (
+            "discount",
+            {"list_amount": "10000", "discount_pct": "15.01", "cost_amount": "5000"},
+            False,
+        ),
         ("discount", {"list_amount": "10000", "discount_pct": "15", "cost_amount": "7225"}, True),
         (
             "discount",
@@ -93,6 +121,8 @@ def breaches(simulation):
     ],
 )
 def test_policy_limits_exactly_at_the_limit_and_one_cent_over(kam, healthy, kind, data, within):
+    if kind == "extended_warranty":
+        data = {**data, "equipment": EquipmentFactory(account=healthy).pk}
     simulation = concession_simulate(actor=kam, account=healthy, kind=kind, data=data)
     assert simulation["within_policy"] is within
     assert simulation["policy"]["name"] == "默认政策 Default policy"
@@ -131,10 +161,10 @@ def test_account_period_margin_floors_on_the_pnl_after_the_concession(kam):
     account = AccountFactory(owner=kam)
     sell(account, revenue="10000", gross_profit="2500")
     at_floor = concession_simulate(actor=kam, account=account, kind="discount",
-                                   data={"list_amount": "6250", "discount_pct": "10"})  # fmt: skip
+                                   data={"list_amount": "6250", "discount_pct": "10", "cost_amount": "0"})  # fmt: skip
     assert at_floor["after"]["gross_margin"] == "20.00" and at_floor["within_policy"]
     below = concession_simulate(actor=kam, account=account, kind="discount",
-                                data={"list_amount": "62501", "discount_pct": "1"})  # fmt: skip
+                                data={"list_amount": "62501", "discount_pct": "1", "cost_amount": "0"})  # fmt: skip
     assert breaches(below) == ["min_period_margin_pct"]
     assert concession_simulate(
         actor=kam, account=account, kind="goodwill_parts", data={"amount": "2000"}
@@ -160,7 +190,7 @@ def test_a_tier_policy_is_more_specific_than_the_default(kam):
     account = AccountFactory(owner=kam, tier=AccountTier.PLATINUM)
     sell(account, revenue="1000000", gross_profit="500000")
     simulation = concession_simulate(actor=kam, account=account, kind="discount",
-                                     data={"list_amount": "10000", "discount_pct": "25"})  # fmt: skip
+                                     data={"list_amount": "10000", "discount_pct": "25", "cost_amount": "5000"})  # fmt: skip
     assert simulation["policy"]["name"] == "白金客户 Platinum" and simulation["within_policy"]
 
 
@@ -203,12 +233,12 @@ def big_request(kam, healthy):
     """Beyond policy (30 % discount) and above the executive threshold: KAM → SM → executive;
     the KAM asks, so the chain starts with another key account manager's step."""
     return concession_submit(actor=kam, account=healthy, kind="discount", reason="竞争对手报价低 30%",
-                             data={"list_amount": "100000", "discount_pct": "30", "order_reference": "Q-2026-88"})  # fmt: skip
+                             data={"list_amount": "100000", "discount_pct": "30", "cost_amount": "50000", "order_reference": "Q-2026-88"})  # fmt: skip
 
 
 @pytest.mark.django_db
 def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(
-    big_request, make_user, service_manager, executive, kam
+    big_request, make_user, service_manager, executive, kam, colleague
 ):
     assert big_request.status == "pending" and big_request.amount == D("30000")
     assert [s.level for s in big_request.steps.order_by("position")] == [
@@ -216,27 +246,25 @@ def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(
         "service_manager",
         "executive",
     ]
-    colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
     outsider = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_outsider")
-    AccountTeamMemberFactory(
-        account=big_request.account, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
-    )
     with pytest.raises(PermissionDeniedError):  # a key account manager of another account
-        concession_approve(actor=outsider, concession=big_request)
+        approve(outsider, big_request)
     with pytest.raises(
         PermissionDeniedError
     ):  # a service manager before the KAM step? allowed: higher level
-        concession_approve(
-            actor=make_user(Role.SERVICE_ENGINEER, username="eng_x"), concession=big_request
-        )
+        approve(make_user(Role.SERVICE_ENGINEER, username="eng_x"), big_request)
     concession_approve(
         actor=colleague, concession=big_request, comment="同意,战略客户", expected_version=1
     )
+    with pytest.raises(ConflictError):  # a decision on the version seen before it: refused
+        concession_approve(actor=service_manager, concession=big_request, expected_version=1)
+    with pytest.raises(ValidationError):  # a decision without the version seen: refused
+        concession_approve(actor=service_manager, concession=big_request, expected_version=None)
     with pytest.raises(PermissionDeniedError):  # nobody decides two steps of one request
-        concession_approve(actor=colleague, concession=big_request)
-    concession_approve(actor=service_manager, concession=big_request, comment="服务成本可控")
+        approve(colleague, big_request)
+    approve(service_manager, big_request, comment="服务成本可控")
     assert concession_inbox_count(actor=executive) == 1
-    c = concession_approve(actor=executive, concession=big_request, comment="批准")
+    c = approve(executive, big_request, comment="批准")
     assert c.status == "granted" and c.decided_at is not None
     kinds = list(
         ConcessionEvent.objects.filter(concession=c).values_list("kind", "actor__username", "level")
@@ -244,7 +272,7 @@ def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(
     assert kinds == [("submitted", "kam1", ""), ("approved", "kam_colleague", "key_account_manager"),
                      ("approved", "svcmgr1", "service_manager"), ("approved", "exec1", "executive")]  # fmt: skip
     with pytest.raises(ApplicationError):
-        concession_approve(actor=make_user(Role.EXECUTIVE, username="exec2"), concession=c)
+        approve(make_user(Role.EXECUTIVE, username="exec2"), c)
 
 
 @pytest.mark.django_db
@@ -259,11 +287,11 @@ def test_self_approval_is_refused(make_user, healthy):
     )
     assert [s.level for s in c.steps.all()] == ["executive"]
     with pytest.raises(PermissionDeniedError) as error:
-        concession_approve(actor=boss, concession=c)
+        approve(boss, c)
     assert error.value.extra["code"] == "own_request"
     c.refresh_from_db()
     assert c.status == "pending" and not c.steps.filter(status="approved").exists()
-    concession_approve(actor=make_user(Role.EXECUTIVE, username="boss2"), concession=c)
+    approve(make_user(Role.EXECUTIVE, username="boss2"), c)
     c.refresh_from_db()
     assert c.status == "granted"
 
@@ -271,8 +299,8 @@ def test_self_approval_is_refused(make_user, healthy):
 @pytest.mark.django_db
 def test_reject_needs_a_reason_and_ends_the_request(big_request, executive):
     with pytest.raises(ValidationError):
-        concession_reject(actor=executive, concession=big_request, comment="  ")
-    c = concession_reject(actor=executive, concession=big_request, comment="超出利润空间")
+        reject(executive, big_request, comment="  ")
+    c = reject(executive, big_request, comment="超出利润空间")
     assert c.status == "rejected"
     assert list(c.steps.values_list("status", flat=True)) == ["rejected", "skipped", "skipped"]
     assert ConcessionEvent.objects.filter(concession=c).last().comment == "超出利润空间"
@@ -303,12 +331,14 @@ def test_within_policy_is_granted_at_once_and_flows_into_the_cost_to_serve(kam, 
 
 @pytest.mark.django_db
 def test_a_granted_extended_warranty_moves_the_warranty_end(kam, healthy):
-    equipment = EquipmentFactory(account=healthy, warranty_end=dt.date(2026, 1, 31))
+    end = TODAY + dt.timedelta(days=30)
+    equipment = EquipmentFactory(account=healthy, warranty_end=end)
     concession_submit(actor=kam, account=healthy, kind="extended_warranty", reason="大客户续保",
-                      data={"months": "1", "amount": "500", "equipment": equipment.pk},
-                      effective_date=dt.date(2026, 1, 10))  # fmt: skip
+                      data={"months": "2", "amount": "500", "equipment": equipment.pk})  # fmt: skip
     equipment.refresh_from_db()
-    assert equipment.warranty_end == dt.date(2026, 2, 28)
+    month = end.month + 1
+    year, month = end.year + month // 12, month % 12 + 1
+    assert (equipment.warranty_end.year, equipment.warranty_end.month) == (year, month)
 
 
 @pytest.mark.django_db
@@ -457,12 +487,13 @@ def test_imported_lines_breaking_the_policy_are_flagged_until_a_concession_cover
                               effective_date=TODAY, reason="x", amount=D(2000), order_reference="so-deep")  # fmt: skip
     assert len(flagged_order_lines(actor=executive)["rows"]) == 2  # another account's concession
     Concession.objects.create(number="X2", account=account, kind="discount", status="granted", requested_by=kam,
-                              effective_date=TODAY, reason="x", amount=D(2000), order_reference=" so-deep ")  # fmt: skip
+                              effective_date=TODAY, reason="x", amount=D(2000), order_reference=" so-deep ",
+                              list_amount=D(10000), discount_pct=D(20))  # fmt: skip
     assert [r["order"].number for r in flagged_order_lines(actor=executive)["rows"]] == ["SO-THIN"]
 
 
 @pytest.mark.django_db
-def test_reports_of_concessions_and_over_policy(kam, executive, make_user, healthy):
+def test_reports_of_concessions_and_over_policy(kam, executive, make_user, healthy, colleague):
     granted = [
         concession_submit(
             actor=kam, account=healthy, kind="free_service", reason="调试", data={"hours": "30"}
@@ -475,11 +506,7 @@ def test_reports_of_concessions_and_over_policy(kam, executive, make_user, healt
     beyond = concession_submit(
         actor=kam, account=healthy, kind="free_service", reason="再调试", data={"hours": "20"}
     )
-    colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
-    AccountTeamMemberFactory(
-        account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
-    )
-    concession_approve(actor=colleague, concession=beyond)
+    approve(colleague, beyond)
     by_kind = {
         r["key"]: (r["count"], r["amount"])
         for r in concessions_report(actor=executive, filters={"by": "kind"})["rows"]
@@ -526,13 +553,9 @@ def test_margin_alerts_are_sent_once_by_mail_and_webhook(
 
 @pytest.mark.django_db
 def test_the_approvers_of_each_step_are_told_once(kam, make_user, service_manager, executive, healthy,
-                                                   django_capture_on_commit_callbacks):  # fmt: skip
+                                                   django_capture_on_commit_callbacks, colleague):  # fmt: skip
     from keycare.profitability.concessions import approvers_notify
 
-    colleague = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam_colleague")
-    AccountTeamMemberFactory(
-        account=healthy, user=colleague, role=AccountTeamRole.KEY_ACCOUNT_MANAGER
-    )
     with django_capture_on_commit_callbacks(execute=True):
         c = concession_submit(
             actor=kam,
@@ -544,7 +567,7 @@ def test_the_approvers_of_each_step_are_told_once(kam, make_user, service_manage
     assert [m.to for m in mail.outbox] == [[colleague.email]]  # not the requester
     assert c.number in mail.outbox[0].subject and "15,000" in mail.outbox[0].body
     with django_capture_on_commit_callbacks(execute=True):
-        concession_approve(actor=colleague, concession=c)
+        approve(colleague, c)
     assert mail.outbox[-1].to == [service_manager.email]
     first = c.steps.get(position=0)
     assert approvers_notify(step_id=first.pk) is False and len(mail.outbox) == 2

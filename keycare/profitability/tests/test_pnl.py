@@ -19,7 +19,7 @@ from keycare.accounts.tests.factories import (
 from keycare.core.exceptions import PermissionDeniedError
 from keycare.profitability import pnl as pnl_module
 from keycare.profitability.calculations import Pnl, whale_curve
-from keycare.profitability.models import Concession
+from keycare.profitability.models import Concession, CostRate
 from keycare.profitability.pnl import (
     account_pnl,
     cost_source,
@@ -82,9 +82,9 @@ def rates(admin_user):
                             pool_cost=D("240000"), capacity=D("8500"), note="服务团队 ÷ 实际可用工时")  # fmt: skip
     cost_rate_create(actor=admin_user, driver="ticket", valid_from=START, rate=D("50"))
     cost_rate_create(actor=admin_user, driver="field_visit", valid_from=START, rate=D("120"))
-    cost_rate_create(
-        actor=admin_user, driver="ticket", valid_from=dt.date(2026, 9, 1), rate=D("80")
-    )
+    # a rate history: the change of 1 September was entered before that day (the service
+    # refuses a change back-dated today, see test_a_change_of_rate_cannot_be_back_dated)
+    CostRate.objects.create(driver="ticket", valid_from=dt.date(2026, 9, 1), rate=D("80"))
     return hour
 
 
@@ -161,21 +161,22 @@ def test_pnl_with_every_cost_driver_computed_by_hand(rates, engineer, kam):
 
 
 @pytest.mark.django_db
-def test_a_new_rate_does_not_recost_the_past(rates, admin_user):
+def test_a_change_of_rate_cannot_be_back_dated(rates, admin_user):
+    """A past period stays as it was costed: a change of rate before the latest, or on a day
+    that has begun, is refused; one from tomorrow costs only what comes."""
     account = AccountFactory()
-    ticket(account, "2026-03-01")
-    before = pnl_compute(start=START, end=END, accounts=[account.pk])[account.pk]
-    assert before.drivers["service_labour"] == D("50")
-    with pytest.raises(ValidationError) as error:  # a rate before the latest would re-cost
-        cost_rate_create(
-            actor=admin_user, driver="ticket", valid_from=dt.date(2026, 2, 1), rate=D("99")
-        )
-    assert "valid_from" in error.value.message_dict
-    cost_rate_create(
-        actor=admin_user, driver="ticket", valid_from=dt.date(2026, 11, 1), rate=D("99")
-    )
-    after = pnl_compute(start=START, end=END, accounts=[account.pk])[account.pk]
-    assert after.drivers["service_labour"] == D("50")
+    today = timezone.localdate()
+    ticket(account, (today - dt.timedelta(days=2)).isoformat())
+    before = pnl_compute(start=START, end=today, accounts=[account.pk])[account.pk]
+    assert before.drivers["service_labour"] == D("80")
+    for day in (dt.date(2026, 2, 1), today - dt.timedelta(days=5), today):
+        with pytest.raises(ValidationError) as error:
+            cost_rate_create(actor=admin_user, driver="ticket", valid_from=day, rate=D("99"))
+        assert "valid_from" in error.value.message_dict
+    tomorrow = today + dt.timedelta(days=1)
+    cost_rate_create(actor=admin_user, driver="ticket", valid_from=tomorrow, rate=D("99"))
+    after = pnl_compute(start=START, end=today, accounts=[account.pk])[account.pk]
+    assert after.drivers["service_labour"] == D("80")
 
 
 @pytest.mark.django_db
