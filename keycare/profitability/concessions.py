@@ -599,13 +599,8 @@ def may_decide(actor: User | None, concession: Concession, step: ConcessionStep 
     return not concession.steps.filter(decided_by=actor).exists()
 
 
-def _decide_checks(
-    actor: User, concession: Concession, expected_version: int | None
-) -> ConcessionStep:
-    if expected_version is None:  # a decision is about the step the approver saw
-        raise ValidationError(
-            {"version": [_("Reload the request: a decision needs the version you saw.")]}
-        )
+def _require_waiting(concession: Concession, expected_version: int | None) -> None:
+    """The request still waits, and is the version the user saw (when they say which)."""
     if concession.status != ConcessionStatus.PENDING:
         raise ApplicationError(
             _("This request has already been decided (%(status)s).")
@@ -619,6 +614,16 @@ def _decide_checks(
             ),
             extra={"code": "stale_version", "current_version": concession.version},
         )
+
+
+def _decide_checks(
+    actor: User, concession: Concession, expected_version: int | None
+) -> ConcessionStep:
+    if expected_version is None:  # a decision is about the step the approver saw
+        raise ValidationError(
+            {"version": [_("Reload the request: a decision needs the version you saw.")]}
+        )
+    _require_waiting(concession, expected_version)
     if concession.requested_by_id == actor.pk:
         raise PermissionDeniedError(
             _("You cannot decide your own request."), extra={"code": "own_request"}
@@ -694,19 +699,7 @@ def concession_withdraw(*, actor: User, concession: Concession, comment: str = "
         raise PermissionDeniedError(
             _("Only the requester can withdraw a request."), extra={"code": "not_requester"}
         )
-    if concession.status != ConcessionStatus.PENDING:
-        raise ApplicationError(
-            _("This request has already been decided (%(status)s).")
-            % {"status": concession.get_status_display()},
-            extra={"code": "already_decided", "status": concession.status},
-        )
-    if expected_version is not None and int(expected_version) != concession.version:
-        raise ConflictError(
-            _(
-                "Someone else decided this request while you were looking at it. Reload and try again."
-            ),
-            extra={"code": "stale_version", "current_version": concession.version},
-        )
+    _require_waiting(concession, expected_version)
     concession.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)
     concession.status, concession.decided_at = ConcessionStatus.WITHDRAWN, timezone.now()
     concession.version += 1
