@@ -15,9 +15,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from keycare.accounts.models import Account
-from keycare.profitability.choices import ConcessionKind, ConcessionStatus, StepStatus
+from keycare.profitability.choices import (
+    ApprovalLevel,
+    ConcessionKind,
+    ConcessionStatus,
+    StepStatus,
+)
 from keycare.profitability.concessions import (
     REQUEST_ROLES,
+    breach_text,
     concession_approve,
     concession_reject,
     concession_simulate,
@@ -30,7 +36,7 @@ from keycare.profitability.models import Concession, ConcessionEvent, Concession
 from keycare.profitability.selectors import BOXES, concession_get, concession_list
 
 from .mixins import SchemaOnlyFilterBackend
-from .profitability import number
+from .profitability import NameField, number
 
 
 class TakesPartInConcessions(permissions.BasePermission):
@@ -64,7 +70,12 @@ class BreachSerializer(serializers.Serializer):
     code = serializers.CharField(read_only=True, help_text=gettext_lazy("the policy's limit"))
     limit = number()
     value = number(help_text=gettext_lazy("the value the concession would reach"))
-    message = serializers.CharField(read_only=True)
+    message = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "the breach in the reader's language"))  # fmt: skip
+
+    def get_message(self, breach) -> str:
+        # rebuilt for each reader: the stored one is in the requester's language
+        return breach_text(breach["code"], breach.get("limit"), breach.get("value"))
 
 
 class SimulationSerializer(serializers.Serializer):
@@ -85,9 +96,7 @@ class SimulationSerializer(serializers.Serializer):
 
 
 class ConcessionStepSerializer(serializers.ModelSerializer):
-    decided_by_name = serializers.CharField(
-        source="decided_by.__str__", read_only=True, default=None
-    )
+    decided_by_name = NameField(source="decided_by")
 
     class Meta:
         model = ConcessionStep
@@ -104,7 +113,9 @@ class ConcessionStepSerializer(serializers.ModelSerializer):
 
 
 class ConcessionEventSerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.__str__", read_only=True, default=None)
+    actor_name = NameField(source="actor")
+    level = serializers.ChoiceField(choices=ApprovalLevel.choices, allow_blank=True, read_only=True,
+                                    help_text=gettext_lazy("the step decided; empty for the others"))  # fmt: skip
 
     class Meta:
         model = ConcessionEvent
@@ -117,7 +128,7 @@ class ConcessionSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     requested_by_name = serializers.CharField(source="requested_by.__str__", read_only=True)
-    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    contact_name = NameField(source="contact.name", default=None)
     breaches = BreachSerializer(many=True, read_only=True)
     steps = ConcessionStepSerializer(many=True, read_only=True)
 
@@ -140,9 +151,9 @@ class ConcessionActionsSerializer(serializers.Serializer):
 
 
 class ConcessionDetailSerializer(ConcessionSerializer):
-    policy_name = serializers.CharField(source="policy.name", read_only=True, default=None)
-    ticket_number = serializers.CharField(source="ticket.number", read_only=True, default=None)
-    equipment_name = serializers.CharField(source="equipment.__str__", read_only=True, default=None)
+    policy_name = NameField(source="policy.name", default=None)
+    ticket_number = NameField(source="ticket.number", default=None)
+    equipment_name = NameField(source="equipment")
     simulation = SimulationSerializer(read_only=True, help_text=gettext_lazy(
         "the simulation and policy check it was submitted on"))  # fmt: skip
     events = ConcessionEventSerializer(many=True, read_only=True)
@@ -169,7 +180,7 @@ class ConcessionDetailSerializer(ConcessionSerializer):
 
 def _decimal(help_text=None) -> serializers.DecimalField:
     # the ranges are the service's (per kind, in the user's language)
-    return serializers.DecimalField(max_digits=None, decimal_places=2, required=False,
+    return serializers.DecimalField(max_digits=16, decimal_places=2, required=False,
                                     allow_null=True, help_text=help_text)  # fmt: skip
 
 
@@ -177,29 +188,38 @@ def _integer(help_text=None) -> serializers.IntegerField:
     return serializers.IntegerField(required=False, allow_null=True, help_text=help_text)
 
 
+def _id(help_text=None) -> serializers.IntegerField:
+    # an id a database column holds: anything larger is a 400, never the driver's overflow
+    return serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                    max_value=2**63 - 1, help_text=help_text)  # fmt: skip
+
+
 class ConcessionInputSerializer(serializers.Serializer):
     """Shapes input only; what each kind needs, its value and the policy check are the
-    service's. Discount: list_amount, discount_pct (cost_amount, order_reference);
-    free_service: hours and/or visits; extended_warranty: months, amount (equipment);
-    goodwill_parts, sla_penalty_waiver: amount; gift: amount, contact."""
+    service's. Discount: list_amount, discount_pct, cost_amount (order_reference);
+    free_service: hours and/or visits; extended_warranty: months, amount, equipment;
+    goodwill_parts, sla_penalty_waiver: amount; gift: amount, contact. Only the kind's
+    fields are read."""
 
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
     kind = serializers.ChoiceField(choices=ConcessionKind.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     effective_date = serializers.DateField(required=False, allow_null=True, help_text=gettext_lazy(
-        "default: today; within a year of today"))  # fmt: skip
+        "default: today; from 90 days ago to a year ahead"))  # fmt: skip
     order_reference = serializers.CharField(max_length=40, required=False, allow_blank=True,
                                             help_text=gettext_lazy("the quote or order number"))  # fmt: skip
     list_amount = _decimal(gettext_lazy("the list value the discount is on"))
     discount_pct = _decimal()
-    cost_amount = _decimal(gettext_lazy("the standard cost, to check the line margin"))
+    cost_amount = _decimal(gettext_lazy(
+        "the standard cost, to check the line margin (required for a discount)"))  # fmt: skip
     hours = _decimal(gettext_lazy("free service hours"))
     visits = _integer(gettext_lazy("free visits"))
     months = _integer(gettext_lazy("months of extended warranty"))
     amount = _decimal(gettext_lazy("the value (every kind but a discount and free service)"))
-    contact = _integer(gettext_lazy("who receives the gift (a contact of the account)"))
-    ticket = _integer(gettext_lazy("a ticket of the account"))
-    equipment = _integer(gettext_lazy("equipment of the account"))
+    contact = _id(gettext_lazy("who receives the gift (a contact of the account)"))
+    ticket = _id(gettext_lazy("a ticket of the account"))
+    equipment = _id(gettext_lazy(
+        "equipment of the account (required for an extended warranty)"))  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -209,11 +229,27 @@ class ConcessionInputSerializer(serializers.Serializer):
             self.fields["account"].queryset = Account.objects.restrict(request.user, "view")
 
 
+#: The longest decision comment (the web form holds the same limit).
+COMMENT_MAX = 2000
+
+
 class DecisionSerializer(serializers.Serializer):
+    """Approve or reject: at the version read."""
+
     comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=COMMENT_MAX,
                                     help_text=gettext_lazy("required to reject"))  # fmt: skip
-    version = serializers.IntegerField(required=False, allow_null=True, help_text=gettext_lazy(
+    version = serializers.IntegerField(help_text=gettext_lazy(
         "the version you read; a stale one is a 409 and nothing changes"))  # fmt: skip
+
+
+class WithdrawSerializer(DecisionSerializer):
+    """Withdraw: the version read is optional."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=COMMENT_MAX)  # fmt: skip
+    version = serializers.IntegerField(required=False, allow_null=True, help_text=gettext_lazy(
+        "the version you read (optional); a stale one is a 409 and nothing changes"))  # fmt: skip
 
 
 # --- the resource ----------------------------------------------------------------------------
@@ -282,9 +318,10 @@ class ConcessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         policy it falls under, the limits it would exceed and the approval chain it would
         need. Changes nothing."""
         account, kind, data = self._input(request)
-        for unused in ("reason", "effective_date"):
-            data.pop(unused, None)
-        simulation = concession_simulate(actor=request.user, account=account, kind=kind, data=data)
+        data.pop("reason", None)
+        effective_date = data.pop("effective_date", None)
+        simulation = concession_simulate(actor=request.user, account=account, kind=kind,
+                                         data=data, effective_date=effective_date)  # fmt: skip
         return Response(SimulationSerializer(simulation).data)
 
     @extend_schema(responses=ConcessionDetailSerializer)
@@ -292,9 +329,9 @@ class ConcessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """One request with its approval steps, its events and what the user may do now."""
         return self._detail(pk)
 
-    def _decision(self, request, pk, service) -> Response:
+    def _decision(self, request, pk, service, serializer_class=DecisionSerializer) -> Response:
         concession = self._get(pk)  # a 404 before anything is said about the input
-        serializer = DecisionSerializer(data=request.data)
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         service(actor=request.user, concession=concession, comment=serializer.validated_data["comment"],
                 expected_version=serializer.validated_data.get("version"))  # fmt: skip
@@ -313,8 +350,8 @@ class ConcessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Reject at the waiting step, saying why (`comment`); the request ends there."""
         return self._decision(request, pk, concession_reject)
 
-    @extend_schema(request=DecisionSerializer, responses=ConcessionDetailSerializer)
+    @extend_schema(request=WithdrawSerializer, responses=ConcessionDetailSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The requester withdraws a request that is still waiting."""
-        return self._decision(request, pk, concession_withdraw)
+        return self._decision(request, pk, concession_withdraw, WithdrawSerializer)

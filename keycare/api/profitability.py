@@ -71,6 +71,8 @@ class AdministratorsWrite(permissions.BasePermission):
         )
 
 
+#: The largest id a database column holds.
+ID_MAX = 2**63 - 1
 PROFITABILITY = [MaySeeProfitability]
 ADMIN_WRITES = [MaySeeProfitability, AdministratorsWrite]
 
@@ -102,15 +104,10 @@ def _whole_number(params, name: str, *, default: int, minimum: int, maximum: int
 
 
 def _account_param(request) -> Account | None:
-    """An optional `account` query parameter: a visible account (else a 404)."""
-    raw = request.query_params.get("account")
-    if raw in (None, ""):
-        return None
-    try:
-        pk = int(str(raw).strip())
-    except ValueError:
-        raise ValidationError({"account": [_("Enter a whole number.")]}) from None
-    return account_get(actor=request.user, pk=pk)
+    """An optional `account` query parameter: a visible account (else a 404); not an id a
+    database column holds: a 400, as the concession filters answer it."""
+    pk = _whole_number(request.query_params, "account", default=0, minimum=1, maximum=ID_MAX)
+    return account_get(actor=request.user, pk=pk) if pk else None
 
 
 # --- schema parameters ------------------------------------------------------------------------
@@ -134,6 +131,17 @@ ACCOUNT_FILTERS = [
 def money(**kwargs) -> serializers.DecimalField:
     """An amount or a percentage, as a string with two decimals like the rest of the API."""
     return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, **kwargs)
+
+
+class NameField(serializers.CharField):
+    """The name (str) of a related row that may be missing: null then. (A source such as
+    "created_by.__str__" would answer the method-wrapper of None for a missing row.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return str(value)
 
 
 def number(**kwargs) -> serializers.DecimalField:
@@ -516,9 +524,7 @@ class FlaggedLinesReportApi(APIView):
 
 
 class CostRateSerializer(serializers.ModelSerializer):
-    created_by_name = serializers.CharField(
-        source="created_by.__str__", read_only=True, default=None
-    )
+    created_by_name = NameField(source="created_by")
     withdrawable = serializers.SerializerMethodField(help_text=gettext_lazy(
         "not in effect yet, so it may still be withdrawn"))  # fmt: skip
 
@@ -599,6 +605,12 @@ class CostRateDetailApi(APIView):
 
 
 class ConcessionPolicySerializer(serializers.ModelSerializer):
+    # empty: any tier or type (the default policy has both empty)
+    tier = serializers.ChoiceField(choices=AccountTier.choices, allow_blank=True, read_only=True,
+                                   help_text=gettext_lazy("empty: any tier"))  # fmt: skip
+    account_type = serializers.ChoiceField(choices=AccountType.choices, allow_blank=True,
+                                           read_only=True, help_text=gettext_lazy("empty: any type"))  # fmt: skip
+
     class Meta:
         model = ConcessionPolicy
         fields = ["id", "name", "tier", "account_type", "max_discount_pct", "min_line_margin_pct",

@@ -6,6 +6,7 @@ only, the boxes, who sees what, invalid input, and pinned query counts."""
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -83,6 +84,11 @@ def submit(user, data):
     return response.json()
 
 
+def seen(pk, **body):
+    """A decision's body at the version just read."""
+    return {"version": Concession.objects.get(pk=pk).version, **body}
+
+
 def state(pk):
     c = Concession.objects.get(pk=pk)
     return c.status, c.version, c.current_step, list(c.steps.values_list("status", flat=True))
@@ -132,7 +138,7 @@ def test_beyond_policy_waits_for_each_step_until_granted(kam, team_kam, service_
     assert body["actions"] == {"approve": False, "reject": False, "withdraw": True}
     assert api(team_kam).get(f"{URL}{pk}/").json()["actions"]["approve"] is True
 
-    own = api(kam).post(f"{URL}{pk}/approve/", {}, format="json")
+    own = api(kam).post(f"{URL}{pk}/approve/", seen(pk), format="json")
     assert own.status_code == 403 and own.json()["extra"]["code"] == "own_request"
     assert state(pk) == ("pending", 1, 0, ["waiting", "waiting"])
 
@@ -145,7 +151,7 @@ def test_beyond_policy_waits_for_each_step_until_granted(kam, team_kam, service_
     )  # fmt: skip
     assert first.json()["steps"][0]["decided_by"] == team_kam.pk
 
-    again = api(team_kam).post(f"{URL}{pk}/approve/", {}, format="json")
+    again = api(team_kam).post(f"{URL}{pk}/approve/", seen(pk), format="json")
     assert again.status_code == 403 and again.json()["extra"]["code"] == "not_your_step"
     stale = api(service_manager).post(f"{URL}{pk}/approve/", {"version": 1}, format="json")
     assert stale.status_code == 409 and stale.json()["extra"]["code"] == "stale_version"
@@ -155,7 +161,7 @@ def test_beyond_policy_waits_for_each_step_until_granted(kam, team_kam, service_
     assert granted.status_code == 200
     assert granted.json()["status"] == "granted"
     assert [e["kind"] for e in granted.json()["events"]] == ["submitted", "approved", "approved"]
-    done = api(service_manager).post(f"{URL}{pk}/approve/", {}, format="json")
+    done = api(service_manager).post(f"{URL}{pk}/approve/", seen(pk), format="json")
     assert done.status_code == 400 and done.json()["extra"]["code"] == "already_decided"
 
 
@@ -166,25 +172,28 @@ def test_a_large_request_needs_an_executive(
     assert [s["level"] for s in api(kam).get(f"{URL}{pk}/").json()["steps"]] == [
         "key_account_manager", "service_manager", "executive",
     ]  # fmt: skip
-    assert api(team_kam).post(f"{URL}{pk}/approve/", {}, format="json").status_code == 200
-    assert api(service_manager).post(f"{URL}{pk}/approve/", {}, format="json").status_code == 200
+    assert api(team_kam).post(f"{URL}{pk}/approve/", seen(pk), format="json").status_code == 200
+    assert (
+        api(service_manager).post(f"{URL}{pk}/approve/", seen(pk), format="json").status_code == 200
+    )
     another_manager = make_user(Role.SERVICE_MANAGER, username="svcmgr2")
-    wrong_level = api(another_manager).post(f"{URL}{pk}/approve/", {}, format="json")
+    wrong_level = api(another_manager).post(f"{URL}{pk}/approve/", seen(pk), format="json")
     assert wrong_level.status_code == 403
     assert wrong_level.json()["extra"] == {"code": "not_your_step", "level": "executive"}
     assert state(pk) == ("pending", 3, 2, ["approved", "approved", "waiting"])
     assert (
-        api(executive).post(f"{URL}{pk}/approve/", {}, format="json").json()["status"] == "granted"
+        api(executive).post(f"{URL}{pk}/approve/", seen(pk), format="json").json()["status"]
+        == "granted"
     )
 
 
 def test_reject_needs_a_reason(kam, service_manager, healthy):
     pk = submit(kam, goodwill(healthy, "15000"))["id"]
-    silent = api(service_manager).post(f"{URL}{pk}/reject/", {"comment": "  "}, format="json")
+    silent = api(service_manager).post(f"{URL}{pk}/reject/", seen(pk, comment="  "), format="json")
     assert silent.status_code == 400 and list(silent.json()["extra"]["fields"]) == ["comment"]
     assert state(pk) == ("pending", 1, 0, ["waiting", "waiting"])
     rejected = api(service_manager).post(
-        f"{URL}{pk}/reject/", {"comment": "超出年度预算"}, format="json"
+        f"{URL}{pk}/reject/", seen(pk, comment="超出年度预算"), format="json"
     )
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
@@ -230,10 +239,11 @@ def test_boxes_hold_the_right_requests(kam, team_kam, other_kam, service_manager
     assert ids(executive, "?status=pending") == {a, c}
     assert ids(executive, f"?account={healthy.pk}&within_policy=true") == {b}
     assert ids(executive, "?q=别家") == {c}
-    api(team_kam).post(f"{URL}{a}/approve/", {}, format="json")
+    api(team_kam).post(f"{URL}{a}/approve/", seen(a), format="json")
     assert ids(team_kam, "?box=inbox") == set() and ids(service_manager, "?box=inbox") == {a, c}
     for query in ("?box=outbox", "?status=bogus", "?account=x", "?period_from=yesterday",
-                  "?ordering=colour"):  # fmt: skip
+                  "?ordering=colour", "?account=99999999999999999999", "?account=1.5",
+                  "?requested_by=99999999999999999999", "?requested_by=0"):  # fmt: skip
         response = api(executive).get(f"{URL}{query}")
         assert response.status_code == 400, query
         assert response.json()["extra"]["code"] == "invalid"
@@ -291,6 +301,8 @@ def test_engineers_portal_users_and_anonymous_take_no_part(request, kam, healthy
         ({"ticket": 999999}, "ticket"),
         ({"kind": "discount", "list_amount": "10000"}, "discount_pct"),
         ({"kind": "discount", "list_amount": "10000", "discount_pct": "101"}, "discount_pct"),
+        ({"kind": "discount", "list_amount": "10000", "discount_pct": "10"}, "cost_amount"),
+        ({"kind": "extended_warranty", "months": 12}, "equipment"),
         ({"kind": "free_service"}, "hours"),
         ({"kind": "free_service", "visits": "two"}, "visits"),
         ({"kind": "extended_warranty"}, "months"),
@@ -301,9 +313,42 @@ def test_bad_request_is_a_400_and_creates_nothing(kam, healthy, change, field):
     data = {**goodwill(healthy, "500"), **change}
     for url in (URL, f"{URL}simulate/"):
         response = api(kam).post(url, data, format="json")
-        if url.endswith("simulate/") and field in ("reason", "effective_date"):
-            continue  # a simulation reads neither
+        if url.endswith("simulate/") and field == "reason":
+            continue  # a simulation needs no reason (its effective date is checked)
         assert response.status_code == 400, (url, response.json())
+        assert field in response.json()["extra"]["fields"], response.json()
+    assert not Concession.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": "1e30"}, "amount"),
+        ({"amount": "9" * 31}, "amount"),
+        ({"kind": "discount", "list_amount": "1" * 31, "discount_pct": "10", "cost_amount": "1"},
+         "list_amount"),
+        ({"kind": "discount", "list_amount": "1000", "discount_pct": "100.01", "cost_amount": "1"},
+         "discount_pct"),
+        ({"kind": "discount", "list_amount": "1000", "discount_pct": "1e30", "cost_amount": "1"},
+         "discount_pct"),
+        ({"kind": "discount", "list_amount": "1000", "discount_pct": "10", "cost_amount": "1e20"},
+         "cost_amount"),
+        ({"kind": "free_service", "hours": "1e30"}, "hours"),
+        ({"kind": "free_service", "hours": "10000.01"}, "hours"),
+        ({"kind": "free_service", "hours": "-1"}, "hours"),
+        ({"kind": "free_service", "visits": 10**20}, "visits"),
+        ({"kind": "extended_warranty", "months": 121, "amount": "100"}, "months"),
+        ({"account": 10**20}, "account"),
+        ({"ticket": 10**20}, "ticket"),
+        ({"kind": "gift", "contact": 10**20}, "contact"),
+        ({"equipment": -1}, "equipment"),
+    ],
+)  # fmt: skip
+def test_numbers_out_of_range_are_a_400_not_a_500(kam, healthy, change, field):
+    data = {**goodwill(healthy, "500"), **change}
+    for url in (URL, f"{URL}simulate/"):
+        response = api(kam).post(url, data, format="json")
+        assert response.status_code == 400, (url, change, response.json())
         assert field in response.json()["extra"]["fields"], response.json()
     assert not Concession.objects.exists()
 
@@ -341,6 +386,48 @@ def test_a_discount_request(kam, healthy):
     assert {b["code"] for b in body["breaches"]} == {"max_discount_pct", "min_line_margin_pct"}
 
 
+def test_breaches_are_said_in_the_readers_language(kam, team_kam, healthy):
+    from django.utils import translation
+
+    from keycare.profitability.concessions import breach_text
+
+    pk = submit(kam, goodwill(healthy, "15000"))["id"]  # asked in English
+    with translation.override("zh-hans"):
+        chinese = breach_text("max_goodwill_parts_value", "10000.00", "15000.00")
+    english = breach_text("max_goodwill_parts_value", "10000.00", "15000.00")
+    assert chinese != english and "10,000" in chinese
+    assert Concession.objects.get(pk=pk).breaches[0]["message"] == english  # as stored
+    by_header = api(team_kam).get(f"{URL}{pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    by_cookie = api(team_kam)
+    by_cookie.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    for body in (by_header, by_cookie.get(f"{URL}{pk}/").json()):
+        assert [b["message"] for b in body["breaches"]] == [chinese]
+        assert [b["message"] for b in body["simulation"]["breaches"]] == [chinese]
+    listed = api(team_kam).get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    assert [b["message"] for b in listed[0]["breaches"]] == [chinese]
+    simulated = api(kam).post(f"{URL}simulate/", goodwill(healthy, "15000"), format="json",
+                              HTTP_ACCEPT_LANGUAGE="zh-hans").json()  # fmt: skip
+    assert [b["message"] for b in simulated["breaches"]] == [chinese]
+    assert [b["message"] for b in api(kam).get(f"{URL}{pk}/").json()["breaches"]] == [english]
+
+
+def test_approve_and_reject_need_the_version_withdraw_does_not(kam, team_kam, healthy):
+    pk = submit(kam, goodwill(healthy, "15000"))["id"]
+    for verb, body in (("approve", {}), ("approve", {"version": None}),
+                       ("reject", {"comment": "超预算"}), ("approve", {"version": "one"})):  # fmt: skip
+        response = api(team_kam).post(f"{URL}{pk}/{verb}/", body, format="json")
+        assert response.status_code == 400, (verb, body)
+        assert list(response.json()["extra"]["fields"]) == ["version"], (verb, body)
+    long = api(team_kam).post(f"{URL}{pk}/approve/", seen(pk, comment="好" * 2001), format="json")
+    assert long.status_code == 400 and list(long.json()["extra"]["fields"]) == ["comment"]
+    assert state(pk) == ("pending", 1, 0, ["waiting", "waiting"])
+    assert api(kam).post(f"{URL}{pk}/withdraw/", {}, format="json").json()["status"] == "withdrawn"
+    schema = api(kam).get("/api/v1/schema/?format=json").json()["components"]["schemas"]
+    assert schema["DecisionRequest"]["required"] == ["version"]
+    assert schema["DecisionRequest"]["properties"]["comment"]["maxLength"] == 2000
+    assert "required" not in schema["WithdrawRequest"]
+
+
 # --- query counts ----------------------------------------------------------------------------
 
 
@@ -355,7 +442,7 @@ def test_list_query_count_is_fixed(kam, team_kam, healthy, django_assert_num_que
     with django_assert_num_queries(5):
         assert client.get(URL).json()["count"] == 1
     more = _requests(kam, healthy, 4)
-    api(team_kam).post(f"{URL}{more[0]}/approve/", {}, format="json")
+    api(team_kam).post(f"{URL}{more[0]}/approve/", seen(more[0]), format="json")
     with django_assert_num_queries(5):
         assert client.get(URL).json()["count"] == 5
     inbox = token_client(team_kam)
@@ -377,7 +464,7 @@ def test_detail_query_count_is_fixed(kam, team_kam, healthy, django_assert_num_q
         assert client.get(f"{URL}{more[-1]}/").json()["actions"]["approve"] is True
     # once the first step is decided, the service manager's step is beyond the key account
     # manager's level: no further check is needed
-    api(team_kam).post(f"{URL}{more[-1]}/approve/", {"comment": "同意"}, format="json")
+    api(team_kam).post(f"{URL}{more[-1]}/approve/", seen(more[-1], comment="同意"), format="json")
     with django_assert_num_queries(5):
         body = client.get(f"{URL}{more[-1]}/").json()
     assert body["actions"]["approve"] is False and len(body["events"]) == 2

@@ -343,8 +343,9 @@ def test_flagged_lines_report(world, executive, kam):
         f"/api/v1/profitability/reports/flagged-lines/?account={world['theirs'].pk}"
     )
     assert hidden.status_code == 404
-    bad = api(kam).get("/api/v1/profitability/reports/flagged-lines/?account=x")
-    assert bad.status_code == 400 and list(bad.json()["extra"]["fields"]) == ["account"]
+    for raw in ("x", "1.5", "0", "99999999999999999999"):
+        bad = api(kam).get(f"/api/v1/profitability/reports/flagged-lines/?account={raw}")
+        assert bad.status_code == 400 and list(bad.json()["extra"]["fields"]) == ["account"], raw
 
 
 # --- the permission matrix of the reads ------------------------------------------------------
@@ -507,6 +508,18 @@ def test_bad_policy_is_a_400_and_adds_nothing(admin_user, data, field):
     assert ConcessionPolicy.objects.count() == 4
 
 
+def test_the_default_policy_is_neither_removed_nor_deactivated(admin_user):
+    default = ConcessionPolicy.objects.get(tier="", account_type="")
+    url = f"/api/v1/concession-policies/{default.pk}/"
+    client = api(admin_user)
+    removed = client.delete(url)
+    assert removed.status_code == 400 and list(removed.json()["extra"]["fields"]) == ["tier"]
+    off = client.patch(url, {"is_active": False, "lock_version": 1}, format="json")
+    assert off.status_code == 400 and list(off.json()["extra"]["fields"]) == ["is_active"]
+    default.refresh_from_db()
+    assert (default.is_active, default.lock_version) == (True, 1)
+
+
 def test_policy_patch_needs_the_lock_version_and_valid_values(admin_user):
     policy = ConcessionPolicy.objects.get(tier="gold")
     url = f"/api/v1/concession-policies/{policy.pk}/"
@@ -567,3 +580,66 @@ def test_schema_documents_the_profitability_endpoints(kam):
     params = {p["name"] for p in paths["/api/v1/profitability/"]["get"]["parameters"]}
     assert {"period_from", "period_to", "group_by", "order", "province", "industry", "tier",
             "account_type", "page", "page_size"} <= params  # fmt: skip
+
+
+# --- the responses match the schema ---------------------------------------------------------
+
+
+def _nullable(node):
+    """OpenAPI 3.0's `nullable` as JSON Schema: the node, or null."""
+    if isinstance(node, list):
+        return [_nullable(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _nullable(v) for k, v in node.items()}
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def _matches(schema, path, body, method="get", status="200"):
+    import jsonschema
+
+    response = schema["paths"][path][method]["responses"][status]["content"]["application/json"]
+    root = {"components": _nullable(schema["components"]), **_nullable(response["schema"])}
+    jsonschema.Draft202012Validator(root).validate(body)
+
+
+def test_real_responses_match_the_documented_schema(world, admin_user, kam):
+    """The default policy's empty tier and type, an event without a level, the names of
+    missing rows (no contact, ticket, equipment, decider; a rate nobody added) are
+    documented as they are answered."""
+    client = api(kam)
+    schema = client.get("/api/v1/schema/?format=json").json()
+    props = schema["components"]["schemas"]
+    assert "" in props["BlankEnum"]["enum"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in props["ConcessionPolicy"]["properties"][
+        "tier"]["oneOf"]  # fmt: skip
+    assert props["ConcessionDetail"]["properties"]["contact_name"]["nullable"] is True
+    policies = client.get("/api/v1/concession-policies/")
+    assert policies.json()["results"][0]["tier"] == ""
+    _matches(schema, "/api/v1/concession-policies/", policies.json())
+    rates = client.get("/api/v1/cost-rates/")
+    rate = cost_rate_create(actor=None, driver="engineer_hour", valid_from=dt.date(2026, 1, 1),
+                            rate=D("30"))  # fmt: skip
+    rates = client.get("/api/v1/cost-rates/").json()
+    assert [r["created_by_name"] for r in rates["results"] if r["id"] == rate.pk] == [None]
+    _matches(schema, "/api/v1/cost-rates/", rates)
+    created = client.post("/api/v1/concessions/", {
+        "account": world["mine"].pk, "kind": "goodwill_parts", "amount": "15000",
+        "reason": "停机两天",
+    }, format="json")  # fmt: skip
+    assert created.status_code == 201, created.json()
+    _matches(schema, "/api/v1/concessions/", created.json(), method="post", status="201")
+    detail = client.get(f"/api/v1/concessions/{created.json()['id']}/").json()
+    assert [e["level"] for e in detail["events"]] == [""]
+    assert (detail["contact_name"], detail["ticket_number"], detail["equipment_name"]) == (
+        None, None, None)  # fmt: skip
+    assert [s["decided_by_name"] for s in detail["steps"]] == [None, None]
+    _matches(schema, "/api/v1/concessions/{id}/", detail)
+    _matches(schema, "/api/v1/concessions/", client.get("/api/v1/concessions/").json())
+    granted = client.post("/api/v1/concessions/", {
+        "account": world["mine"].pk, "kind": "goodwill_parts", "amount": "100", "reason": "小",
+    }, format="json").json()  # fmt: skip
+    assert granted["policy_name"] == "默认政策 Default policy"
+    _matches(schema, "/api/v1/concessions/{id}/", granted)

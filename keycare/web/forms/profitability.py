@@ -18,6 +18,9 @@ KIND_FIELDS = {
     ConcessionKind.GIFT: ("amount", "contact"),
 }
 KIND_INPUTS = sorted({name for names in KIND_FIELDS.values() for name in names})
+#: The kind fields that are optional where they are asked (the free service asks for hours,
+#: visits or both; the service says which is missing).
+OPTIONAL_INPUTS = ("order_reference", "hours", "visits")
 
 
 def _money(label, help_text=None) -> forms.DecimalField:
@@ -60,6 +63,14 @@ class ConcessionForm(forms.Form):
         self.fields["equipment"].queryset = equipment
         self.fields["ticket"].queryset = tickets
         self.fields["ticket"].label_from_instance = lambda t: f"{t.number} {t.subject}"
+        if self.is_bound:
+            # only the chosen kind's inputs are read: what is left in the others (hidden on
+            # the page) is neither validated nor kept
+            asked = KIND_FIELDS.get(self.data.get("kind"), ())
+            self.data = self.data.copy()
+            for name in KIND_INPUTS:
+                if name not in asked:
+                    self.data.pop(name, None)
 
     def kind_data(self) -> dict:
         """What the chosen kind asks for (the other kinds' inputs are left out)."""
@@ -68,14 +79,26 @@ class ConcessionForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in names}
 
 
+#: The longest decision comment (the API holds the same limit).
+COMMENT_MAX = 2000
+
+
 class DecisionForm(forms.Form):
     """Approve, reject or withdraw: the service checks the comment (a rejection needs one)
     and the version the decider saw."""
 
     action = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject"),
                                         ("withdraw", "withdraw")])  # fmt: skip
-    comment = forms.CharField(required=False, max_length=2000)
-    version = forms.IntegerField(required=False, min_value=0)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX)
+    version = forms.IntegerField(min_value=0)
+
+
+def _version_field() -> forms.IntegerField:
+    """The edit version a form was read at: without it the stale check could not be made."""
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=0, error_messages={
+        "required": _("The form does not say which version you edited: reload the page and "
+                      "make the change again."),
+    })  # fmt: skip
 
 
 def _model_fields(model, names) -> dict:
@@ -83,16 +106,19 @@ def _model_fields(model, names) -> dict:
 
 
 class PolicyForm(forms.Form):
-    """A concession policy: its tier and type (empty: any) and its limits (empty: none)."""
+    """A concession policy: its tier and type (empty: any) and its limits (empty: none). A
+    change carries the version it was read at (a new policy has none)."""
 
-    lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    lock_version = _version_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         fields = _model_fields(ConcessionPolicy, POLICY_FIELDS)
         for name in POLICY_FIELDS:
             self.fields[name] = fields[name]
-        self.fields["lock_version"] = self.fields.pop("lock_version")
+        lock_version = self.fields.pop("lock_version")
+        if editing:
+            self.fields["lock_version"] = lock_version
         for name in ("tier", "account_type"):
             self.fields[name].choices = [("", _("Any")), *list(self.fields[name].choices)[1:]]
 
@@ -101,9 +127,9 @@ class PolicyForm(forms.Form):
 
 
 class ThresholdsForm(forms.Form):
-    """The approval chain's thresholds."""
+    """The approval chain's thresholds, with the version they were read at."""
 
-    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    lock_version = _version_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,15 +10,21 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from keycare.accounts.choices import AccountTeamRole
 from keycare.accounts.tests.factories import (
     AccountFactory,
+    AccountTeamMemberFactory,
     ContactFactory,
+    EquipmentFactory,
     OrderFactory,
     ProductFactory,
 )
 from keycare.profitability.concessions import concession_submit
 from keycare.profitability.models import Concession
+from keycare.service.tests.factories import TicketFactory
+from keycare.users.choices import Role
 
 pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,10 +38,19 @@ def _sell(account, revenue, cost, day=dt.date(2026, 3, 1)):
 
 
 @pytest.fixture
-def shop(kam):
+def team_kam(make_user):
+    """A second key account manager on the account's team: there is a colleague to decide
+    the first step of the key account manager's requests."""
+    return make_user(Role.KEY_ACCOUNT_MANAGER, username="kam3")
+
+
+@pytest.fixture
+def shop(kam, team_kam):
     """An account of the key account manager's: revenue 100,000, contribution 50,000 over
     the last twelve months; the default policy (discounts up to 15%)."""
     account = AccountFactory(name="华鑫汽车有限公司", owner=kam)
+    AccountTeamMemberFactory(account=account, user=team_kam,
+                             role=AccountTeamRole.KEY_ACCOUNT_MANAGER)  # fmt: skip
     _sell(account, 100_000, 50_000)
     return account
 
@@ -50,14 +65,18 @@ def login(client):
 
 
 def _discount(pct="30", **extra):
+    """A discount on a line of list value 10,000 at a standard cost of 5,000 (its margin
+    stays above the line floor up to a 41% discount)."""
     return {"kind": "discount", "order_reference": "Q-2026-001", "list_amount": "10000",
-            "discount_pct": pct, "reason": "竞争对手报价更低", **extra}  # fmt: skip
+            "discount_pct": pct, "cost_amount": "5000", "reason": "竞争对手报价更低", **extra}  # fmt: skip
 
 
 def _request(actor, account, pct="30", list_amount="10000"):
+    cost = str(D(list_amount) / 2)
     return concession_submit(actor=actor, account=account, kind="discount",
                              data={"list_amount": list_amount, "discount_pct": pct,
-                                   "order_reference": "Q-1"}, reason="竞争")  # fmt: skip
+                                   "cost_amount": cost, "order_reference": "Q-1"},
+                             reason="竞争")  # fmt: skip
 
 
 def _new(account):
@@ -166,7 +185,11 @@ def test_a_bad_filter_is_said_with_400(login, shop, kam, executive):
     client = login(executive)
     for params, message in (({"box": "drawer"}, "Choose all, mine or the approval queue."),
                             ({"status": "lost"}, "Select a valid choice."),
-                            ({"period_from": "someday"}, "Enter a valid date.")):  # fmt: skip
+                            ({"period_from": "someday"}, "Enter a valid date."),
+                            ({"account": "99999999999999999999"},
+                             "Ensure this value is less than or equal to 9223372036854775807."),
+                            ({"account": "1.5"}, "Ensure that there are no more than 0 decimal places."),
+                            ({"requested_by": "-3"}, "Ensure this value is greater than or equal to 1.")):  # fmt: skip
         page = client.get(reverse("web:concession_list"), params)
         assert page.status_code == 400, params
         assert message in page.content.decode(), params
@@ -287,6 +310,8 @@ def test_submitting_within_the_policy_grants_it_at_once(login, shop, kam):
 def test_form_errors_are_shown_on_the_fields_and_nothing_is_saved(login, shop, kam):
     contact = ContactFactory(account=shop, name="张总")
     client = login(kam)
+    today = timezone.localdate()
+    first, last = today - dt.timedelta(days=90), today + dt.timedelta(days=365)
     cases = [
         ({**_discount(), "list_amount": ""}, "list_amount", "This field is required."),
         ({**_discount(), "reason": " "}, "reason", "Say why the account should get this concession."),
@@ -295,7 +320,10 @@ def test_form_errors_are_shown_on_the_fields_and_nothing_is_saved(login, shop, k
         ({"kind": "free_service", "reason": "x"}, "hours",
          "Give the free service hours, the free visits, or both."),
         ({**_discount(), "effective_date": "2030-01-01"}, "effective_date",
-         "Choose an effective date within a year of today."),
+         f"Choose an effective date from {first.isoformat()} to {last.isoformat()}."),
+        ({**_discount(), "cost_amount": ""}, "cost_amount", "This field is required."),
+        ({"kind": "extended_warranty", "months": "12", "amount": "5000", "reason": "x"},
+         "equipment", "Choose the equipment whose warranty is extended."),
         ({"kind": "bribe", "reason": "x"}, "kind", "Select a valid choice. bribe is not one of the available choices."),
     ]  # fmt: skip
     for data, field, message in cases:
@@ -304,9 +332,82 @@ def test_form_errors_are_shown_on_the_fields_and_nothing_is_saved(login, shop, k
         assert response.context["form"].errors[field] == [message], data
         assert f'data-testid="error-{field}">' in response.content.decode()
     assert Concession.objects.count() == 0
+    simulated = client.post(_new(shop), {**_discount(), "effective_date": "2030-01-01",
+                                         "action": "simulate"})  # fmt: skip
+    assert simulated.status_code == 400 and simulated.context["form"].errors["effective_date"]
+    assert simulated.context["simulation"] is None
     gift = client.post(_new(shop), {"kind": "gift", "amount": "800", "contact": contact.pk,
                                     "reason": "节日"})  # fmt: skip
     assert gift.status_code == 302 and Concession.objects.get().contact == contact
+    machine = EquipmentFactory(account=shop)
+    warranty = client.post(_new(shop), {"kind": "extended_warranty", "months": "12",
+                                        "amount": "5000", "equipment": machine.pk, "reason": "x"})  # fmt: skip
+    assert warranty.status_code == 302
+    assert Concession.objects.get(kind="extended_warranty").equipment == machine
+
+
+def test_a_ticket_of_the_account_may_be_chosen(login, shop, kam):
+    older, newer = TicketFactory(account=shop), TicketFactory(account=shop)
+    stranger = TicketFactory(account=AccountFactory(owner=kam))
+    client = login(kam)
+    form = client.get(_new(shop)).context["form"]
+    assert {t.pk for t in form.fields["ticket"].queryset} == {older.pk, newer.pk}
+    goodwill = {"kind": "goodwill_parts", "amount": "800", "reason": "停机补偿"}
+    simulated = client.post(_new(shop), {**goodwill, "ticket": older.pk, "action": "simulate"})
+    assert simulated.status_code == 200 and simulated.context["form"].errors == {}
+    refused = client.post(_new(shop), {**goodwill, "ticket": stranger.pk})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["ticket"] == [
+        "Select a valid choice. That choice is not one of the available choices."]  # fmt: skip
+    assert not Concession.objects.exists()
+    submitted = client.post(_new(shop), {**goodwill, "ticket": older.pk})
+    assert submitted.status_code == 302
+    assert Concession.objects.get().ticket == older
+
+
+def test_only_the_chosen_kinds_fields_are_read(login, shop, kam):
+    """What is left in the hidden fields of another kind is neither checked nor kept."""
+    response = login(kam).post(_new(shop), {
+        "kind": "goodwill_parts", "amount": "800", "reason": "停机补偿",
+        "discount_pct": "abc", "list_amount": "-5", "cost_amount": "x", "months": "999",
+        "hours": "many", "contact": "999999",
+    })  # fmt: skip
+    assert response.status_code == 302
+    concession = Concession.objects.get()
+    assert (concession.kind, concession.amount, concession.status) == (
+        "goodwill_parts", D("800.00"), "granted")  # fmt: skip
+    assert (concession.discount_pct, concession.list_amount, concession.months,
+            concession.hours, concession.contact) == (None, None, None, None, None)  # fmt: skip
+    # the chosen kind's own fields are checked
+    wrong = login(kam).post(_new(shop), {"kind": "goodwill_parts", "amount": "x", "reason": "y"})
+    assert wrong.status_code == 400 and wrong.context["form"].errors["amount"] == [
+        "Enter a number."]  # fmt: skip
+
+
+def test_the_form_marks_what_each_kind_requires(login, shop, kam):
+    body = login(kam).get(_new(shop)).content.decode()
+    for name, required in (("cost_amount", True), ("equipment", True), ("list_amount", True),
+                           ("order_reference", False), ("hours", False), ("ticket", False)):  # fmt: skip
+        label = re.search(rf'<label class="form-label( required)?" for="id_{name}">', body)
+        assert label and bool(label.group(1)) is required, name
+
+
+def test_the_list_pages_through_its_links(login, shop, kam, executive):
+    first = _request(kam, shop)
+    for _ in range(25):
+        _request(kam, shop, pct="10")
+    client = login(executive)
+    url = reverse("web:concession_list")
+    page_one = client.get(url, {"box": "all"})
+    assert len(page_one.context["page"].object_list) == 25
+    assert first not in page_one.context["page"].object_list
+    body = page_one.content.decode()
+    link = re.search(r'<a class="page-link" href="([^"]+)" hx-get="([^"]+)"', body)
+    assert link.group(1) == link.group(2) == "?box=all&amp;page=2"
+    page_two = client.get(url + link.group(1).replace("&amp;", "&"))
+    assert page_two.context["page"].number == 2
+    assert [c.number for c in page_two.context["page"].object_list] == [first.number]
+    assert 'href="?box=all&amp;page=1"' in page_two.content.decode()  # and back
 
 
 # --- one request and its decisions ---------------------------------------------------------
@@ -391,6 +492,41 @@ def test_a_rejection_needs_a_comment(login, shop, kam, executive):
     )
 
 
+def test_a_decision_without_a_valid_version_is_refused_with_the_reason(login, shop, kam, executive):
+    concession = _request(kam, shop)
+    url = reverse("web:concession_decide", args=[concession.pk])
+    missing = (
+        "The page does not say which version of the request you saw: reload it and decide again."
+    )
+    client = login(executive)
+    for data in ({"action": "approve"}, {"action": "approve", "version": "abc"},
+                 {"action": "approve", "version": "-1"}, {"action": "reject", "version": "",
+                                                           "comment": "不行"}):  # fmt: skip
+        response = client.post(url, data)
+        assert response.status_code == 400, data
+        assert response.context["decision_error"] == missing, data
+    assert response.context["comment"] == "不行"  # the input is kept
+    bogus = client.post(url, {"action": "grant", "version": concession.version})
+    assert (bogus.status_code, bogus.context["decision_error"]) == (
+        400, "Choose approve, reject or withdraw.")  # fmt: skip
+    long = client.post(url, {"action": "approve", "version": concession.version,
+                             "comment": "好" * 2001})  # fmt: skip
+    assert (long.status_code, long.context["decision_error"]) == (
+        400, "Ensure this value has at most 2000 characters (it has 2001).")  # fmt: skip
+    concession.refresh_from_db()
+    assert (concession.status, concession.version) == ("pending", 1)
+    assert concession.steps.get().status == "waiting"
+
+
+def test_without_a_colleague_the_first_step_is_a_service_managers(login, kam, service_manager):
+    alone = AccountFactory(name="独家客户", owner=kam)  # no other key account manager
+    _sell(alone, 100_000, 50_000)
+    concession = _request(kam, alone)
+    assert [s.level for s in concession.steps.all()] == ["service_manager"]
+    page = login(service_manager).get(reverse("web:concession_detail", args=[concession.pk]))
+    assert page.context["may_decide"] is True and "as Service manager" in page.content.decode()
+
+
 def test_the_requester_withdraws_while_it_waits(login, shop, kam, executive):
     concession = _request(kam, shop)
     refused = _decide(login(executive), concession, "withdraw")
@@ -428,10 +564,14 @@ def test_a_discount_beyond_the_policy_is_simulated_submitted_and_approved(live_s
 
     from keycare.demo.generators import DEMO_PASSWORD, demo_users_ensure
     from keycare.users.models import User
+    from keycare.users.tests.factories import UserFactory
 
     demo_users_ensure()
     kam = User.objects.get(username="kam")
     account = AccountFactory(name="华鑫汽车有限公司", owner=kam)
+    colleague = UserFactory(username="kam_colleague", roles=[Role.KEY_ACCOUNT_MANAGER])
+    AccountTeamMemberFactory(account=account, user=colleague,
+                             role=AccountTeamRole.KEY_ACCOUNT_MANAGER)  # fmt: skip
     _sell(account, 100_000, 50_000)
 
     def login(username):
@@ -447,9 +587,17 @@ def test_a_discount_beyond_the_policy_is_simulated_submitted_and_approved(live_s
     page.get_by_test_id("request-concession").click()
     expect(page.locator("#id_list_amount")).to_be_visible()  # a discount's fields
     expect(page.locator("#id_hours")).to_be_hidden()
+    expect(page.locator("#id_hours")).to_be_disabled()  # not sent, not checked
+    page.select_option("#id_kind", "goodwill_parts")
+    expect(page.locator("#id_amount")).to_be_enabled()
+    expect(page.locator("#id_list_amount")).to_be_hidden()
+    expect(page.locator("#id_list_amount")).to_be_disabled()
+    page.select_option("#id_kind", "discount")
+    expect(page.locator("#id_list_amount")).to_be_enabled()
     page.fill("#id_order_reference", "Q-2026-088")
     page.fill("#id_list_amount", "10000")
     page.fill("#id_discount_pct", "30")
+    page.fill("#id_cost_amount", "5000")
     page.fill("#id_reason", "竞争对手报价低 30%")
     page.get_by_test_id("simulate").click()
     simulation = page.get_by_test_id("simulation")

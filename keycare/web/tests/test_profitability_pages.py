@@ -5,6 +5,7 @@ filter said (400) and never a 500."""
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -204,8 +205,20 @@ def test_a_bad_filter_is_said_with_400_and_the_default_figures_never_exported(
         assert page.context["report"]["group_by"] == "account"  # the default figures
         refused = _export(client, "profitability_pnl", params)
         assert refused.status_code == 400 and refused["Content-Type"].startswith("text/html")
+    order = client.get(reverse("web:profitability_pnl"), {**PERIOD, "order": "bogus"})
+    assert order.status_code == 400 and order.context["errors"] == {
+        "order": ["Choose a value from the list."]}  # fmt: skip
+    assert "Choose a value from the list." in order.content.decode()
+    assert list(_rows(order)) == ["苏一", "粤一", "粤二", "苏二"]  # the default order
+    assert order.context["ascending"] is False
+    assert _export(client, "profitability_pnl", {"order": "bogus"}).status_code == 400
     whale = client.get(reverse("web:profitability_whale"), {"period_to": "yesterday"})
     assert whale.status_code == 400 and "Enter a date as YYYY-MM-DD." in whale.content.decode()
+    level = client.get(reverse("web:profitability_whale"), {"level": "bogus"})
+    assert level.status_code == 400 and level.context["errors"] == {
+        "level": ["Choose a value from the list."]}  # fmt: skip
+    assert level.context["level"] == "account"  # the default figures
+    assert _export(client, "profitability_whale", {"level": "bogus"}).status_code == 400
     reports = client.get(reverse("web:profitability_reports"), {"tab": "nothing"})
     assert (
         reports.status_code == 400 and "Choose a report from the list." in reports.content.decode()
@@ -227,7 +240,10 @@ def test_the_pnl_pages_100_rows_and_exports_them_all(login, executive, kam):
     first = client.get(reverse("web:profitability_pnl"), PERIOD)
     assert len(first.context["page"].object_list) == 100
     assert first.context["page"].object_list[0]["label"] == "客户102"
-    second = client.get(reverse("web:profitability_pnl"), {**PERIOD, "page": 2})
+    link = re.search(r'<a class="page-link" href="([^"]+)"', first.content.decode()).group(1)
+    assert link == "?period_from=2026-01-01&amp;period_to=2026-12-31&amp;page=2"
+    second = client.get(reverse("web:profitability_pnl") + link.replace("&amp;", "&"))
+    assert second.context["page"].number == 2
     assert [r["label"] for r in second.context["page"].object_list] == [
         "客户002",
         "客户001",
@@ -262,6 +278,15 @@ def test_the_pnl_list_takes_a_fixed_number_of_queries(
     assert len(page.context["page"].object_list) == 5
 
 
+def test_the_empty_pnl_row_spans_every_column(login, executive):
+    for group_by in ("account", "province"):
+        page = login(executive).get(reverse("web:profitability_pnl"), {"group_by": group_by})
+        body = page.content.decode()
+        head = re.search(r"<thead>(.*?)</thead>", body, re.S).group(1)
+        span = re.search(r'<td colspan="(\d+)" class="text-secondary">No figures', body)
+        assert int(span.group(1)) == head.count("<th") == page.context["columns"], group_by
+
+
 # --- the whale curve -----------------------------------------------------------------------
 
 
@@ -277,7 +302,13 @@ def test_the_whale_curve_marks_its_peak_and_the_loss_makers(login, book, executi
     assert (curve["loss_makers"], curve["destroyed"]) == (2, D("2500.00"))
     chart = page.context["chart"]
     assert chart["peak"] == [2, D("107.26")] and chart["percent"] is True
-    assert chart["points"][0] == [1, D("86.94"), "苏一"]
+    # the line starts at the origin (linking nowhere); then one link per account, in order
+    assert chart["points"][:2] == [[0, 0, ""], [1, D("86.94"), "苏一"]]
+    assert chart["links"] == [None] + [
+        reverse("web:account_detail", args=[book[name].pk])
+        for name in ("苏一", "粤一", "粤二", "苏二")
+    ]
+    assert [p[2] for p in chart["points"]] == ["", "苏一", "粤一", "粤二", "苏二"]
     body = page.content.decode()
     assert 'data-chart="whale"' in body and 'id="chart-whale"' in body
     assert "reached at 2 of 4 accounts" in body
@@ -348,7 +379,7 @@ def test_an_administrator_adds_changes_and_removes_a_policy(login, admin_user):
     assert (policy.max_discount_pct, policy.lock_version) == (D("9"), 2)
     stale = client.post(reverse("web:concession_policy_edit", args=[policy.pk]),
                         {**data, "max_discount_pct": "1", "lock_version": 1})  # fmt: skip
-    assert stale.status_code == 400
+    assert stale.status_code == 409  # as the API answers it
     assert "Someone else changed this record while you were editing it." in stale.content.decode()
     twice = client.post(reverse("web:concession_policy_create"), data)
     assert twice.status_code == 400
@@ -363,6 +394,40 @@ def test_an_administrator_adds_changes_and_removes_a_policy(login, admin_user):
     assert removed.status_code == 302 and not ConcessionPolicy.objects.filter(tier="iron").exists()
 
 
+def test_a_policy_change_needs_the_version_it_was_read_at(login, admin_user):
+    policy = ConcessionPolicy.objects.get(tier="gold")
+    client = login(admin_user)
+    data = {"name": "黄金客户 Gold", "tier": "gold", "account_type": "", "max_discount_pct": "1",
+            "is_active": "on"}  # fmt: skip
+    blind = client.post(reverse("web:concession_policy_edit", args=[policy.pk]), data)
+    assert blind.status_code == 400  # not saved over whatever was changed meanwhile
+    assert blind.context["form"].errors["lock_version"] == [
+        "The form does not say which version you edited: reload the page and make the "
+        "change again."]  # fmt: skip
+    assert 'data-testid="error-lock_version"' in blind.content.decode()
+    policy.refresh_from_db()
+    assert (policy.max_discount_pct, policy.lock_version) == (D("20"), 1)
+    # a new policy has no version to carry
+    assert "lock_version" not in client.get(reverse("web:concession_policy_create")).context[
+        "form"].fields  # fmt: skip
+
+
+def test_the_default_policy_stays(login, admin_user):
+    default = ConcessionPolicy.objects.get(tier="", account_type="")
+    client = login(admin_user)
+    listed = client.get(reverse("web:concession_policies")).content.decode()
+    assert listed.count('data-testid="policy-delete"') == 3  # not offered for the default
+    removed = client.post(reverse("web:concession_policy_delete", args=[default.pk]), follow=True)
+    assert removed.status_code == 200
+    assert "The default policy (any tier, any type) stays active" in removed.content.decode()
+    off = client.post(reverse("web:concession_policy_edit", args=[default.pk]), {
+        "name": default.name, "tier": "", "account_type": "", "lock_version": default.lock_version,
+    })  # fmt: skip
+    assert off.status_code == 400 and off.context["form"].errors["is_active"]
+    default.refresh_from_db()
+    assert (default.is_active, default.lock_version) == (True, 1)
+
+
 def test_the_thresholds_are_edited_with_their_version(login, admin_user, kam):
     settings = ProfitabilitySettings.current()
     data = {"service_manager_above": "6000", "executive_above": "30000",
@@ -375,7 +440,7 @@ def test_the_thresholds_are_edited_with_their_version(login, admin_user, kam):
     settings.refresh_from_db()
     assert (settings.service_manager_above, settings.lock_version) == (D("6000"), 2)
     stale = client.post(reverse("web:concession_policies"), {**data, "executive_above": "1"})
-    assert stale.status_code == 400
+    assert stale.status_code == 409  # as the API answers it
     assert "Someone else changed this record" in stale.content.decode()
     inverted = client.post(reverse("web:concession_policies"),
                            {**data, "executive_above": "100", "lock_version": 2})  # fmt: skip
@@ -517,9 +582,88 @@ def test_the_360_page_shows_the_pnl_to_those_who_see_margins(login, book, kam, e
     assert 'data-testid="account-pnl"' not in hidden.content.decode()
 
 
+def test_the_360_flagged_lines_link_to_that_accounts_lines(login, kam, other_kam, executive):
+    mine = AccountFactory(name="折扣客户", owner=kam)
+    _sell(mine, 10_000, 6_000, day=timezone.localdate(), net_price=D("7000"))
+    theirs = AccountFactory(name="别家折扣", owner=other_kam)
+    _sell(theirs, 10_000, 6_000, day=timezone.localdate(), net_price=D("7000"))
+    client = login(executive)
+    page = client.get(reverse("web:account_detail", args=[mine.pk]))
+    assert page.context["profit"]["flagged"] == 1
+    link = re.search(r'<a href="([^"]+)" class="text-warning" data-testid="pnl-flagged">',
+                     page.content.decode()).group(1).replace("&amp;", "&")  # fmt: skip
+    assert link == f"{reverse('web:profitability_reports')}?tab=flagged&account={mine.pk}"
+    report = client.get(link)
+    assert report.status_code == 200 and report.context["account"] == mine
+    assert [r["account"].name for r in report.context["figures"]["rows"]] == ["折扣客户"]
+    body = report.content.decode()
+    assert "Only the order lines of 折扣客户." in body
+    assert f'<input type="hidden" name="account" value="{mine.pk}">' in body
+    everyone = client.get(reverse("web:profitability_reports"), {"tab": "flagged"})
+    assert {r["account"].name for r in everyone.context["figures"]["rows"]} == {
+        "折扣客户",
+        "别家折扣",
+    }
+    sheets = _workbook(_export(client, "profitability_reports",
+                               {"tab": "flagged", "account": mine.pk}))  # fmt: skip
+    assert "Account: 折扣客户" in sheets["Flagged order lines"][0]
+    assert [row[2] for row in sheets["Flagged order lines"][2:]] == ["折扣客户"]
+    for raw in ("abc", "1.5", "-1", "99999999999999999999"):
+        wrong = client.get(reverse("web:profitability_reports"), {"tab": "flagged", "account": raw})
+        assert wrong.status_code == 400, raw
+        assert wrong.context["errors"] == {"account": ["Choose an account from the list."]}, raw
+    # an account the user does not see
+    assert login(kam).get(link.replace(str(mine.pk), str(theirs.pk))).status_code == 404
+
+
 def test_the_360_page_lists_the_accounts_concessions(login, book, executive):
     page = login(executive).get(reverse("web:account_detail", args=[book["粤一"].pk]))
     concessions = page.context["profit"]["concessions"]
     assert [(c.kind, c.amount, c.status) for c in concessions] == [
         ("goodwill_parts", D("3000.00"), "granted")]  # fmt: skip
     assert concessions[0].number in page.content.decode()
+
+
+# --- in the browser ------------------------------------------------------------------------
+
+XSS_NAME = '<img src=x onerror="window.__xss=1">'
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_whale_tooltip_shows_a_name_as_text_and_a_point_opens_its_account(live_server, page):
+    from playwright.sync_api import expect
+
+    from keycare.demo.generators import DEMO_PASSWORD, demo_users_ensure
+
+    demo_users_ensure()
+    day = timezone.localdate() - dt.timedelta(days=30)
+    evil = AccountFactory(name=XSS_NAME)
+    _sell(evil, 50_000, 20_000, day=day)
+    plain = AccountFactory(name="苏二")
+    _sell(plain, 10_000, 12_000, day=day)
+    page.goto(f"{live_server.url}/login/?next={reverse('web:profitability_whale')}")
+    page.fill("#id_username", "exec")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    chart = page.locator('[data-testid="whale-chart"][data-rendered="true"]')
+    expect(chart).to_be_visible()
+    box = chart.bounding_box()
+
+    def point(rank):  # where the curve's point of that rank is drawn, on the page
+        x, y = page.evaluate("""(rank) => {
+            const el = document.querySelector('[data-testid="whale-chart"]');
+            const d = JSON.parse(document.getElementById("chart-whale").textContent);
+            const p = d.points[rank];
+            return echarts.getInstanceByDom(el).convertToPixel({seriesIndex: 0}, [p[0], Number(p[1])]);
+        }""", rank)  # fmt: skip
+        return box["x"] + x, box["y"] + y
+
+    page.mouse.move(*point(1))
+    expect(chart).to_contain_text(f"#1 {XSS_NAME}")  # the name as text, not markup
+    assert page.evaluate("window.__xss") is None
+    page.mouse.move(*point(2))
+    expect(chart).to_contain_text("#2 苏二")
+    page.mouse.click(*point(2))  # the second account's page, not the first's
+    expect(page).to_have_url(f"{live_server.url}{reverse('web:account_detail', args=[plain.pk])}")
+    assert page.evaluate("window.__xss") is None

@@ -135,6 +135,12 @@ def test_account_list_pagination(logged_in, kam):
     assert len(first.context["page"].object_list) == 25
     second = client.get(reverse("web:account_list"), {"page": 2})
     assert len(second.context["page"].object_list) == 5
+    # the page links (and their HTMX twins) change the page, keeping the filters
+    filtered = client.get(reverse("web:account_list"), {"status": "active"}).content.decode()
+    assert ('<a class="page-link" href="?status=active&amp;page=2" hx-get="?status=active&amp;page=2"'
+            in filtered)  # fmt: skip
+    followed = client.get(reverse("web:account_list") + "?status=active&page=2")
+    assert followed.context["page"].number == 2
 
 
 def test_account_list_query_count_is_fixed(logged_in, kam, django_assert_num_queries):

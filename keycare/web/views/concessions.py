@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Subquery
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -43,7 +44,7 @@ from keycare.service.selectors import ticket_list
 from keycare.users.choices import Role
 
 from ..exports import Sheet
-from ..forms.profitability import KIND_FIELDS, ConcessionForm, DecisionForm
+from ..forms.profitability import KIND_FIELDS, OPTIONAL_INPUTS, ConcessionForm, DecisionForm
 from .base import PageView, apply_errors, filter_form, paginate, render_page
 from .profitability import ProfitPage, guard
 
@@ -70,6 +71,8 @@ GRANTED_LABELS = {
     "waiver": gettext_lazy("SLA penalties waived"),
     "gifts": gettext_lazy("Gifts to this contact"),
 }
+#: How many of the account's tickets (the newest) the request form offers.
+TICKET_CHOICES = 100
 #: What was asked, shown on the request: the request's fields, by kind.
 ASKED_FIELDS = ("order_reference", "list_amount", "discount_pct", "cost_amount", "hours",
                 "visits", "months", "contact", "equipment", "ticket")  # fmt: skip
@@ -224,11 +227,14 @@ class ConcessionNewView(PageView):
     def _form(self, request, account, data=None) -> ConcessionForm:
         actor = request.user
         filters = {"account": account.pk}
+        tickets = ticket_list(actor=actor, filters=filters)
+        # the newest tickets, as a queryset a choice can still be looked up in (a slice cannot)
+        newest = tickets.filter(pk__in=Subquery(tickets.values("pk")[:TICKET_CHOICES]))
         return ConcessionForm(
             data,
             contacts=contact_list(actor=actor, filters={**filters, "is_active": "true"}),
             equipment=equipment_list(actor=actor, filters=filters),
-            tickets=ticket_list(actor=actor, filters=filters)[:100],
+            tickets=newest,
         )
 
     def _render(self, request, context, *, status=200):
@@ -240,8 +246,10 @@ class ConcessionNewView(PageView):
         return response
 
     def _context(self, request, account, form, simulation=None) -> dict:
+        # (field, the kinds that ask for it, whether those kinds require it)
         fields = [
-            (form[name], " ".join(kind for kind, names in KIND_FIELDS.items() if name in names))
+            (form[name], " ".join(kind for kind, names in KIND_FIELDS.items() if name in names),
+             name not in OPTIONAL_INPUTS)
             for name in ("order_reference", "list_amount", "discount_pct", "cost_amount", "hours",
                          "visits", "months", "amount", "equipment", "contact")
         ]  # fmt: skip
@@ -268,7 +276,10 @@ class ConcessionNewView(PageView):
         kind, data = form.cleaned_data["kind"], form.kind_data()
         try:
             if request.POST.get("action") == "simulate":
-                simulation = concession_simulate(actor=actor, account=account, kind=kind, data=data)
+                simulation = concession_simulate(
+                    actor=actor, account=account, kind=kind, data=data,
+                    effective_date=form.cleaned_data.get("effective_date"),
+                )  # fmt: skip
                 return self._render(request, self._context(request, account, form, simulation))
             concession = concession_submit(
                 actor=actor, account=account, kind=kind, data=data,
@@ -345,6 +356,18 @@ def detail_context(request, concession: Concession, **extra) -> dict:
     }
 
 
+def _decision_form_error(form: DecisionForm) -> str:
+    """What is wrong with a decision's input, the action first."""
+    if "action" in form.errors:
+        return _("Choose approve, reject or withdraw.")
+    if "version" in form.errors:
+        return _(
+            "The page does not say which version of the request you saw: reload it and "
+            "decide again."
+        )
+    return " ".join(form.errors.get("comment", [])) or _("Choose approve, reject or withdraw.")
+
+
 class ConcessionDecideView(PageView):
     """POST only: approve, reject (with a comment) or withdraw, at the version shown. A
     refusal is said on the request's page: 409 for a stale version, 403 for a decision
@@ -358,11 +381,10 @@ class ConcessionDecideView(PageView):
         concession = _concession_or_404(actor, pk)
         form = DecisionForm(request.POST)
         if not form.is_valid():
-            return self._refused(
-                request, concession, _("Choose approve, reject or withdraw."), 400, ""
-            )
+            return self._refused(request, concession, _decision_form_error(form), 400,
+                                 request.POST.get("comment", ""))  # fmt: skip
         action, comment = form.cleaned_data["action"], form.cleaned_data.get("comment") or ""
-        version = form.cleaned_data.get("version")
+        version = form.cleaned_data["version"]
         service = {"approve": concession_approve, "reject": concession_reject,
                    "withdraw": concession_withdraw}[action]  # fmt: skip
         try:

@@ -7,6 +7,7 @@ service engineers and the portal); a wrong filter is said on the page with statu
 the default figures, never a 500; `?export=xlsx` downloads the page's tables."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.contrib import messages
@@ -21,7 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keycare.accounts.choices import AccountTier, AccountType
-from keycare.core.exceptions import ApplicationError, PermissionDeniedError
+from keycare.accounts.models import Account
+from keycare.accounts.selectors import account_get
+from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from keycare.insights.selectors import insights_filter_choices
 from keycare.profitability import policies as policy_services
 from keycare.profitability import rates as rate_services
@@ -51,6 +54,8 @@ from ..forms.profitability import CostRateForm, PolicyForm, ThresholdsForm
 from .base import PageView, apply_errors, render_page
 
 PNL_ROWS = 100
+#: The largest id a database column holds.
+ID_MAX = 2**63 - 1
 GROUP_LABELS = {
     "account": gettext_lazy("Account"),
     "group": gettext_lazy("Group (with its branches)"),
@@ -190,12 +195,26 @@ class ProfitPage(PageView):
         raise NotImplementedError
 
 
-def _figures(call, *, actor, query, **kwargs) -> tuple[dict, dict]:
-    """The figures for the filters, or the error and the default figures."""
+def _figures(call, *, actor, query, errors=None, **kwargs) -> tuple[dict, dict]:
+    """The figures for the filters, or the errors (found here or by the domain) and the
+    default figures."""
+    if errors:
+        return call(actor=actor, filters=None, **kwargs), errors
     try:
         return call(actor=actor, filters=query, **kwargs), {}
     except ValidationError as exc:
         return call(actor=actor, filters=None, **kwargs), exc.message_dict
+
+
+def choice_errors(query, **allowed) -> dict:
+    """The query parameters the domain reads leniently (anything not "asc" is descending),
+    checked as the API checks them: a value not in the list is an error, not ignored."""
+    errors = {}
+    for name, values in allowed.items():
+        value = query.get(name)
+        if value not in (None, "") and value not in values:
+            errors[name] = [_("Choose a value from the list.")]
+    return errors
 
 
 def _pnl_cells(row: dict) -> list:
@@ -233,7 +252,8 @@ class PnlView(ProfitPage):
 
     def get_context(self, **kwargs) -> dict:
         actor, query = self.request.user, self.request.GET
-        report, errors = _figures(pnl_report, actor=actor, query=query)
+        report, errors = _figures(pnl_report, actor=actor, query=query,
+                                  errors=choice_errors(query, order=("asc", "desc")))  # fmt: skip
         page = Paginator(report["rows"], PNL_ROWS).get_page(query.get("page"))
         for row in page.object_list:
             self._decorate(row, report["group_by"])
@@ -249,6 +269,8 @@ class PnlView(ProfitPage):
             "period": {"from": report["start"], "to": report["end"]},
             "groupings": [(g, GROUP_LABELS[g]) for g in GROUPINGS],
             "group_label": GROUP_LABELS[report["group_by"]],
+            # the label, the accounts (when grouped), the figures: for the empty row
+            "columns": 1 + (report["group_by"] != "account") + len(_pnl_headers()),
             "ascending": query.get("order") == "asc" and not errors,
             **account_filter_selects(actor, None if errors else query),
         }
@@ -288,16 +310,21 @@ class WhaleCurveView(ProfitPage):
     def get_context(self, **kwargs) -> dict:
         actor, query = self.request.user, self.request.GET
         options = {"max_points": 10**9} if query.get("export") else {}
-        curve, errors = _figures(whale_curve_report, actor=actor, query=query, **options)
+        curve, errors = _figures(whale_curve_report, actor=actor, query=query,
+                                 errors=choice_errors(query, level=("account", "group")),
+                                 **options)  # fmt: skip
         for row in curve["loss_making_accounts"]:
             row["reason_texts"] = reason_texts(row["reasons"])
         percent = curve["peak_pct"] is not None
         points = curve["points"]
+        # the curve starts at the origin, which links nowhere: one link per point of the line
         chart = {
             "percent": percent,
-            "points": [[p["rank"], p["cumulative_pct"] if percent else p["cumulative"], p["name"]]
-                       for p in points],
-            "links": [account_url(p["account_id"]) for p in points],
+            "points": [[0, 0, ""]] + [
+                [p["rank"], p["cumulative_pct"] if percent else p["cumulative"], p["name"]]
+                for p in points
+            ],
+            "links": [None] + [account_url(p["account_id"]) for p in points],
             "peak": [curve["peak_rank"], curve["peak_pct"] if percent else curve["peak"]],
             "x_label": _("Accounts, most profitable first"),
             "y_label": _("Cumulative contribution (%)") if percent else _("Cumulative contribution"),
@@ -391,7 +418,10 @@ class PolicyListView(ProfitPage):
                 )  # fmt: skip
             except ValidationError as exc:
                 apply_errors(form, exc)
-            except ApplicationError as exc:  # a stale edit: say so, keep the input
+            except ConflictError as exc:  # a stale edit: say so, keep the input (409 as the API)
+                form.add_error(None, exc.message)
+                return self.render(request, self.get_context(thresholds_form=form), status=409)
+            except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Approval thresholds saved."))
@@ -436,11 +466,13 @@ class PolicyFormView(PageView):
     def get(self, request, pk=None):
         policy = self._load(request, pk)
         initial = _policy_initial(policy) if policy else {"is_active": True}
-        return self._render(request, PolicyForm(initial=initial), policy)
+        return self._render(request, PolicyForm(initial=initial, editing=policy is not None),
+                            policy)  # fmt: skip
 
     def post(self, request, pk=None):
         policy = self._load(request, pk)
-        form = PolicyForm(request.POST)
+        form = PolicyForm(request.POST, editing=policy is not None)
+        status = 400
         if form.is_valid():
             try:
                 if policy is None:
@@ -449,15 +481,18 @@ class PolicyFormView(PageView):
                 else:
                     policy_services.policy_update(
                         actor=request.user, policy=policy, data=form.service_data(),
-                        lock_version=form.cleaned_data.get("lock_version"),
+                        lock_version=form.cleaned_data["lock_version"],
                     )  # fmt: skip
                     messages.success(request, _("Policy saved."))
                 return redirect("web:concession_policies")
             except ValidationError as exc:
                 apply_errors(form, exc)
+            except ConflictError as exc:  # a stale edit: 409, as the API answers it
+                form.add_error(None, exc.message)
+                status = 409
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
-        return self._render(request, form, policy, 400)
+        return self._render(request, form, policy, status)
 
 
 class PolicyDeleteView(PageView):
@@ -469,8 +504,12 @@ class PolicyDeleteView(PageView):
         policy = policy_services.policy_list(actor=request.user).filter(pk=pk).first()
         if policy is None:
             raise Http404
-        policy_services.policy_delete(actor=request.user, policy=policy)
-        messages.success(request, _("Policy %(name)s removed.") % {"name": policy.name})
+        try:
+            policy_services.policy_delete(actor=request.user, policy=policy)
+        except ValidationError as exc:  # the default policy stays
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Policy %(name)s removed.") % {"name": policy.name})
         return redirect("web:concession_policies")
 
 
@@ -588,9 +627,15 @@ class ReportsView(ProfitPage):
             tab = "concessions"
         source = {"concessions": concessions_report, "over_policy": over_policy_accounts,
                   "below_floor": below_floor_accounts, "flagged": flagged_order_lines}[tab]  # fmt: skip
-        figures, more_errors = _figures(source, actor=actor, query=None if errors else query)
+        options, account = {}, None
+        if tab == "flagged":  # one account's lines (the link of its 360 page)
+            account = self._account(query, errors)
+            options["account"] = account
+        figures, more_errors = _figures(source, actor=actor, query=None if errors else query,
+                                        **options)  # fmt: skip
         errors.update(more_errors)
         context = {
+            "account": account,
             "tab": tab,
             "figures": figures,
             "errors": errors,
@@ -605,8 +650,24 @@ class ReportsView(ProfitPage):
             context["by_label"] = REPORT_LABELS[figures["by"]]
         return context
 
+    def _account(self, query, errors: dict) -> Account | None:
+        """The `account` asked for: one the user sees (else a 404); not a whole number in
+        the range of an id: an error, the lines of every account shown."""
+        raw = (query.get("account") or "").strip()
+        if not raw:
+            return None
+        if not re.fullmatch(r"[0-9]{1,19}", raw) or not 1 <= int(raw) <= ID_MAX:
+            errors["account"] = [_("Choose an account from the list.")]
+            return None
+        try:
+            return account_get(actor=self.request.user, pk=int(raw))
+        except Account.DoesNotExist:
+            raise Http404 from None
+
     def export_caption(self, context: dict) -> list[str]:
         caption = [period_caption(context["period"]["from"], context["period"]["to"])]
+        if context["account"] is not None:
+            caption.append(_("Account: %(name)s") % {"name": context["account"].name})
         if context["tab"] == "concessions":
             caption.append(_("Grouped by: %(group)s") % {"group": context["by_label"]})
         if context["account_filters"]:

@@ -7,6 +7,11 @@
     unknown: "#9aa0ac", colleague: "#206bc4"
   };
 
+  function esc(value) {
+    // text (an account's or contact's name) going into a tooltip, which ECharts shows as HTML
+    return echarts.format.encodeHTML(value === undefined || value === null ? "" : String(value));
+  }
+
   function data(el) {
     var source = el.dataset.source ? document.getElementById(el.dataset.source) : null;
     source = source || document.getElementById(el.dataset.testid + "-data") ||
@@ -50,7 +55,7 @@
     scatter: function (d) {
       // volume vs profit: revenue on x, contribution on y; flagged points in red
       return {
-        tooltip: { formatter: function (p) { return p.data[2] + "<br>" + d.x_label + ": " + p.data[0].toLocaleString() + "<br>" + d.y_label + ": " + p.data[1].toLocaleString(); } },
+        tooltip: { formatter: function (p) { return esc(p.data[2]) + "<br>" + esc(d.x_label) + ": " + esc(p.data[0].toLocaleString()) + "<br>" + esc(d.y_label) + ": " + esc(p.data[1].toLocaleString()); } },
         grid: { left: 80, right: 24, top: 24, bottom: 50 },
         xAxis: { type: "value", name: d.x_label, nameLocation: "middle", nameGap: 30 },
         yAxis: { type: "value", name: d.y_label },
@@ -62,8 +67,9 @@
     },
     whale: function (d) {
       // the whale curve: cumulative contribution over the ranked accounts, its peak marked,
-      // the 100% line where the curve ends (shares only when the total is positive)
-      var line = { type: "line", data: [[0, 0, ""]].concat(d.points), showSymbol: false, smooth: false, itemStyle: { color: "#206bc4" },
+      // the 100% line where the curve ends (shares only when the total is positive); the
+      // points start at the origin and d.links holds one entry (null there) per point
+      var line = { type: "line", data: d.points, showSymbol: false, smooth: false, itemStyle: { color: "#206bc4" },
         areaStyle: { opacity: 0.08 },
         markPoint: { symbol: "pin", data: [{ name: d.peak_label, coord: d.peak, value: d.peak[1] + (d.percent ? "%" : "") }] } };
       if (d.percent) {
@@ -71,7 +77,7 @@
           label: { position: "insideEndTop", formatter: function () { return d.hundred_label; } }, data: [{ yAxis: 100 }] };
       }
       return {
-        tooltip: { trigger: "axis", formatter: function (ps) { var p = ps[0].data; if (!p[0]) { return ""; } return "#" + p[0] + " " + p[2] + "<br>" + d.y_label + ": " + Number(p[1]).toLocaleString(); } },
+        tooltip: { trigger: "axis", formatter: function (ps) { var p = ps[0].data; if (!p[0]) { return ""; } return "#" + esc(p[0]) + " " + esc(p[2]) + "<br>" + esc(d.y_label) + ": " + esc(Number(p[1]).toLocaleString()); } },
         grid: { left: 70, right: 24, top: 36, bottom: 50 },
         xAxis: { type: "value", name: d.x_label, nameLocation: "middle", nameGap: 30, min: 0, minInterval: 1 },
         yAxis: { type: "value", name: d.y_label },
@@ -98,8 +104,9 @@
           id: n.id, name: n.name, value: n.title,
           symbolSize: 18 + 6 * (n.influence || 3),
           itemStyle: { color: ROLE_COLOURS[key], opacity: n.active ? 1 : 0.4 },
-          label: { show: true, formatter: n.name + (n.role_label ? "\n" + n.role_label : "") },
-          tooltip: { formatter: n.name + (n.title ? " · " + n.title : "") + (n.active ? "" : " · " + d.labels.left) }
+          // functions, not string templates: a name is text ("{b}" in it is no placeholder)
+          label: { show: true, formatter: function () { return n.name + (n.role_label ? "\n" + n.role_label : ""); } },
+          tooltip: { formatter: function () { return esc(n.name + (n.title ? " · " + n.title : "") + (n.active ? "" : " · " + d.labels.left)); } }
         };
       });
       var links = d.links.map(function (l) {
@@ -107,7 +114,7 @@
         return {
           source: l.source, target: l.target,
           lineStyle: { type: introduced ? "dashed" : "solid", color: introduced ? "#2fb344" : "#667382", width: 1.5 },
-          label: { show: false, formatter: introduced ? d.labels.introduced : d.labels.reports_to }
+          label: { show: false, formatter: function () { return introduced ? d.labels.introduced : d.labels.reports_to; } }
         };
       });
       return {
@@ -134,9 +141,10 @@
         // drill-down: d.links holds a URL per data item (one list per series for several)
         chart.off("click");
         chart.on("click", function (p) {
+          if (p.componentType !== "series") { return; }  // a mark (the peak pin), not a point
           var links = Array.isArray(d.links[0]) ? d.links[p.seriesIndex] : d.links;
           var url = links && links[p.dataIndex];
-          if (url) { window.location.href = url; }
+          if (typeof url === "string" && url) { window.location.href = url; }
         });
       }
       el.dataset.rendered = "true";
@@ -149,6 +157,8 @@
       var form = select.form;
       form.querySelectorAll("[data-kinds]").forEach(function (el) {
         el.hidden = el.dataset.kinds.split(" ").indexOf(select.value) < 0;
+        // a hidden kind's inputs are not sent (nor checked by the browser)
+        el.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = el.hidden; });
       });
     });
   }
