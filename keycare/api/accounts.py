@@ -38,13 +38,13 @@ from keycare.accounts.models import (
 from keycare.accounts.scopes import may_see_costs
 from keycare.users.models import User
 
-from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
+from .mixins import NameField, ReadOnlyScopedViewSet, ScopedViewSet
 
 # --- accounts ----------------------------------------------------------------------------------
 
 
 class AccountOutputSerializer(serializers.ModelSerializer):
-    owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
+    owner_name = NameField(source="owner")
     branch_count = serializers.IntegerField(read_only=True, default=0)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 

@@ -35,8 +35,8 @@ from keycare.profitability.filters import ConcessionFilterSet
 from keycare.profitability.models import Concession, ConcessionEvent, ConcessionStep
 from keycare.profitability.selectors import BOXES, concession_get, concession_list
 
-from .mixins import SchemaOnlyFilterBackend
-from .profitability import NameField, number
+from .mixins import NameField, SchemaOnlyFilterBackend
+from .profitability import number
 
 
 class TakesPartInConcessions(permissions.BasePermission):

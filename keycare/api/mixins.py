@@ -1,7 +1,7 @@
 """Shared pieces of the API views."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
 from .permissions import ScopedPermission
@@ -79,3 +79,14 @@ class ScopedViewSet(SelectorQuerysetMixin, viewsets.ModelViewSet):
 class ReadOnlyScopedViewSet(SelectorQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [ScopedPermission]
     filter_backends = [SchemaOnlyFilterBackend]
+
+
+class NameField(serializers.CharField):
+    """The name (str) of a related row that may be missing: null then. (A source such as
+    "created_by.__str__" would answer the method-wrapper of None for a missing row.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return str(value)

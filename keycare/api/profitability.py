@@ -45,6 +45,7 @@ from keycare.profitability.reports import (
 )
 from keycare.users.choices import Role
 
+from .mixins import NameField
 from .pagination import PageNumberPagination
 
 # --- who may ---------------------------------------------------------------------------------
@@ -131,17 +132,6 @@ ACCOUNT_FILTERS = [
 def money(**kwargs) -> serializers.DecimalField:
     """An amount or a percentage, as a string with two decimals like the rest of the API."""
     return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, **kwargs)
-
-
-class NameField(serializers.CharField):
-    """The name (str) of a related row that may be missing: null then. (A source such as
-    "created_by.__str__" would answer the method-wrapper of None for a missing row.)"""
-
-    def __init__(self, **kwargs):
-        super().__init__(read_only=True, allow_null=True, **kwargs)
-
-    def to_representation(self, value) -> str:
-        return str(value)
 
 
 def number(**kwargs) -> serializers.DecimalField:

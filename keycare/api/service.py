@@ -35,13 +35,13 @@ from keycare.service.models import (
 )
 from keycare.users.models import User
 
-from .mixins import ReadOnlyScopedViewSet, ScopedViewSet
+from .mixins import NameField, ReadOnlyScopedViewSet, ScopedViewSet
 from .permissions import ScopedPermission
 
 
 class TicketSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
-    assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default=None)
+    assignee_name = NameField(source="assignee")
     team_name = serializers.CharField(source="team.name", read_only=True, default=None)
     sla_status = serializers.CharField(read_only=True)
     cost_to_serve = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
@@ -121,7 +121,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author_name = serializers.CharField(source="author.__str__", read_only=True, default=None)
+    author_name = NameField(source="author")
 
     class Meta:
         model = TicketComment
@@ -130,9 +130,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by_name = serializers.CharField(
-        source="uploaded_by.__str__", read_only=True, default=None
-    )
+    uploaded_by_name = NameField(source="uploaded_by")
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -584,7 +582,7 @@ class MailInApi(APIView):
 class NpsSurveySerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
-    sent_by_name = serializers.CharField(source="sent_by.__str__", read_only=True, default=None)
+    sent_by_name = NameField(source="sent_by")
     category = serializers.SerializerMethodField()
 
     class Meta:

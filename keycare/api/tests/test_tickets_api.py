@@ -181,3 +181,13 @@ def test_contracts_and_maintenance_plans_api(world, kam, other_kam, portal_user)
     assert api(portal_user).get("/api/v1/contracts/").json()["count"] == 1
     assert api(kam).get("/api/v1/maintenance-plans/").json()["count"] == 1
     assert api(portal_user).get("/api/v1/maintenance-plans/").status_code == 403
+
+
+def test_a_missing_person_is_null_not_a_method_wrapper(admin_user):
+    """A ticket nobody is assigned to and an account without an owner: the names are null
+    (a source like "assignee.__str__" used to answer "<method-wrapper …>")."""
+    account = AccountFactory(owner=None)
+    ticket = TicketFactory(account=account)
+    client = api(admin_user)
+    assert client.get(f"/api/v1/tickets/{ticket.pk}/").json()["assignee_name"] is None
+    assert client.get(f"/api/v1/accounts/{account.pk}/").json()["owner_name"] is None
