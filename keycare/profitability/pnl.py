@@ -16,9 +16,9 @@ Where each figure comes from (a period holds what happened in it):
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
@@ -246,6 +246,46 @@ def _label(group_by: str, key: Any, info: Mapping) -> str:
     return str(key)
 
 
+class PnlEntry(NamedTuple):
+    key: Any
+    label: str
+    members: int
+    pnl: Pnl
+    contribution: Decimal
+
+
+class PnlRows(Sequence):
+    """The report's rows, sorted, built into dicts only when read: a page of 100 rows of a
+    P&L over 100,000 accounts builds 100 (an export or a full iteration builds them all)."""
+
+    def __init__(self, entries: list[PnlEntry], *, with_account: bool):
+        self.entries, self.with_account = entries, with_account
+        self._built: dict[int, dict] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self.entries)))]
+        if index < 0:
+            index += len(self.entries)
+        if not 0 <= index < len(self.entries):
+            raise IndexError(index)
+        return self._row(index)
+
+    def _row(self, i: int) -> dict:
+        row = self._built.get(i)
+        if row is None:
+            e = self.entries[i]
+            row = {"key": e.key, "label": e.label, "accounts": e.members, **e.pnl.as_dict()}
+            if self.with_account:
+                row["account_id"] = e.key
+            row["reasons"] = loss_reasons(e.pnl) if e.contribution < 0 else []
+            self._built[i] = row
+        return row
+
+
 def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict:
     """The period's P&L per account (or per group, tier, type, region or key account
     manager), with totals, sorted by contribution (highest first; `order=asc` for the
@@ -294,24 +334,22 @@ def pnl_report(*, actor: User, filters: Mapping[str, Any] | None = None) -> dict
     elif group_by == "owner":
         labels = {pk: {"name": str(u)} for pk, u in
                   ((u.pk, u) for u in UserModel.objects.filter(pk__in=[k for k in groups if k]))}  # fmt: skip
-    rows = []
+    entries = []
     for key, p in groups.items():
         if not p.active:
             continue
         meta = info.get(key, {}) if group_by == "account" else labels.get(key, {})
         label = _label(group_by, key, meta) if group_by != "owner" or key else _("(no owner)")
-        row = {"key": key, "label": label, "accounts": members[key], **p.as_dict()}
-        if group_by in ("account", "group"):
-            row["account_id"] = key
-        row["reasons"] = loss_reasons(p) if p.contribution < 0 else []
-        rows.append(row)
-    rows.sort(key=lambda r: (r["contribution"], str(r["key"])), reverse=not ascending)
+        entries.append(PnlEntry(key, label, members[key], p, p.contribution))
+    entries.sort(key=lambda e: (e.contribution, str(e.key)), reverse=not ascending)
     total = Pnl()
     for p in groups.values():
         total.add(p)
+    rows = PnlRows(entries, with_account=group_by in ("account", "group"))
     return {
         "start": start, "end": end, "group_by": group_by, "rows": rows,
-        "total": total.as_dict(), "loss_makers": sum(1 for r in rows if r["contribution"] < 0),
+        "total": total.as_dict(), "loss_makers": sum(1 for e in entries if e.contribution < 0),
+        "accounts": sum(e.members for e in entries),
     }  # fmt: skip
 
 
@@ -332,14 +370,15 @@ def whale_curve_report(
     # items(): a QueryDict's values, not the lists `{**querydict}` would copy
     report = pnl_report(actor=actor, filters={**dict((filters or {}).items()), "order": "desc",
                                               "group_by": "group" if str((filters or {}).get("level") or "") == "group" else "account"})  # fmt: skip
-    by_key = {r["key"]: r for r in report["rows"]}
-    curve = whale_curve([(r["key"], r["contribution"]) for r in report["rows"]])
+    rows: PnlRows = report["rows"]
+    by_key = {e.key: e for e in rows.entries}
+    curve = whale_curve([(e.key, e.contribution) for e in rows.entries])
     for point in curve["points"]:
-        row = by_key[point["account_id"]]
-        point["name"] = row["label"]
-        point["revenue"] = row["revenue"]
-    losers = sorted((r for r in report["rows"] if r["contribution"] < 0),
-                    key=lambda r: r["contribution"])  # fmt: skip
+        entry = by_key[point["account_id"]]
+        point["name"] = entry.label
+        point["revenue"] = entry.pnl.revenue
+    # the loss-makers come last in the report (highest contribution first): worst first
+    losers = [rows[i] for i in range(len(rows) - 1, -1, -1) if rows.entries[i].contribution < 0]
     curve["all_points"] = len(curve["points"])
     curve["points"] = _downsample(curve["points"], max_points, [curve["peak_rank"]])
     curve.update(start=report["start"], end=report["end"], loss_making_accounts=losers,

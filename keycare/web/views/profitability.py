@@ -265,7 +265,7 @@ class PnlView(ProfitPage):
             "hx_target": "#pnl-table",
             "drivers": [(d, driver_label(d)) for d in DRIVERS],
             "total_cells": _display(_pnl_cells(report["total"])),
-            "total_accounts": sum(r["accounts"] for r in report["rows"]),
+            "total_accounts": report["accounts"],
             "period": {"from": report["start"], "to": report["end"]},
             "groupings": [(g, GROUP_LABELS[g]) for g in GROUPINGS],
             "group_label": GROUP_LABELS[report["group_by"]],
