@@ -132,6 +132,8 @@ AXES_RESET_ON_SUCCESS = True
 
 # Internationalisation
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+#: zh-Hans groups thousands with commas (Django's locale leaves them out)
+FORMAT_MODULE_PATH = ["keycare.formats"]
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "keycare" / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")

@@ -30,6 +30,7 @@ from keycare.profitability.concessions import (
     concession_submit,
     concession_withdraw,
     may_decide,
+    note_text,
 )
 from keycare.profitability.filters import ConcessionFilterSet
 from keycare.profitability.models import Concession, ConcessionEvent, ConcessionStep
@@ -78,6 +79,14 @@ class BreachSerializer(serializers.Serializer):
         return breach_text(breach["code"], breach.get("limit"), breach.get("value"))
 
 
+class SimulationNoteSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    message = serializers.SerializerMethodField()
+
+    def get_message(self, note) -> str:  # in the reader's language
+        return note_text(note["code"], note.get("day"))
+
+
 class SimulationSerializer(serializers.Serializer):
     """The profit simulation (测算利润空间) of the trailing twelve months."""
 
@@ -90,6 +99,8 @@ class SimulationSerializer(serializers.Serializer):
     granted_so_far = serializers.DictField(child=number(), read_only=True, help_text=gettext_lazy(
         "what the account (or, for a gift, the contact) was already granted in the period"))  # fmt: skip
     breaches = BreachSerializer(many=True, read_only=True)
+    notes = SimulationNoteSerializer(many=True, read_only=True, help_text=gettext_lazy(
+        "how the P&L will count it where that differs from the simulation"))  # fmt: skip
     within_policy = serializers.BooleanField(read_only=True)
     chain = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=gettext_lazy(
         "the approval levels it would need, lowest first (none within policy)"))  # fmt: skip

@@ -428,6 +428,10 @@ class FlaggedLineSerializer(serializers.Serializer):
     cost_amount = money(source="line.cost_amount")
     discount_pct = money(allow_null=True)
     margin_pct = money(allow_null=True)
+    policy = serializers.CharField(read_only=True, allow_null=True, help_text=gettext_lazy(
+        "the policy that applies to the account"))  # fmt: skip
+    why = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=gettext_lazy(
+        "the policy limits the line breaks"))  # fmt: skip
 
 
 class FlaggedLinesSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ class CostDriver(models.TextChoices):
 class PnlDriver(models.TextChoices):
     """The cost-to-serve breakdown of an account's P&L."""
 
-    SERVICE_LABOUR = "service_labour", _("Service labour")
+    SERVICE_LABOUR = "service_labour", _("Service labour and ticket handling")
     PARTS = "parts", _("Parts not billed")
     TRAVEL = "travel", _("Travel")
     FIELD_VISITS = "field_visits", _("Field visits")
@@ -63,7 +63,7 @@ class StepStatus(models.TextChoices):
 
 class ConcessionEventKind(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
-    GRANTED = "granted", _("Granted within policy")
+    GRANTED = "granted", _("Granted")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -86,6 +86,36 @@ def breach_text(code: str, limit: Any, value: Any) -> str:
     return texts.get(code, code) % {"limit": _fmt(limit), "value": _fmt(value)}
 
 
+def note_text(code: str, day: str | None = None) -> str:
+    """How the P&L will count a concession, where the simulation cannot show it as it will
+    be: in the reader's language."""
+    texts = {
+        "warranty_work": _("The value is the expected warranty work: the P&L counts that work "
+                           "when it is done, as warranty work, not as a concession."),
+        "discount_with_order": _("A discount reaches the P&L with its order, as lower revenue."),
+        "work_counted": _("The work on this ticket is counted in its own costs already: the "
+                          "P&L does not count the concession again."),
+        "later_period": _("It takes effect on %(day)s: the P&L counts it in the period that "
+                          "holds that day.") % {"day": day},
+    }  # fmt: skip
+    return texts.get(code, code)
+
+
+def simulation_notes(request: "Request", day: dt.date, today: dt.date) -> list[dict]:
+    notes = []
+    if request.kind == ConcessionKind.EXTENDED_WARRANTY:
+        notes.append({"code": "warranty_work"})
+    elif request.kind == ConcessionKind.DISCOUNT:
+        notes.append({"code": "discount_with_order"})
+    ticket = request.fields.get("ticket")
+    if (request.kind in (ConcessionKind.FREE_SERVICE, ConcessionKind.GOODWILL_PARTS)
+            and ticket is not None and ticket.coverage != "billable"):  # fmt: skip
+        notes.append({"code": "work_counted"})
+    if day > today:
+        notes.append({"code": "later_period", "day": day.isoformat()})
+    return notes
+
+
 def _fmt(value: Any) -> str:
     try:
         number = Decimal(str(value))
@@ -384,6 +414,8 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
         ],
         "within_policy": not breaches,
         "chain": chain,
+        "notes": [n | {"message": note_text(n["code"], n.get("day"))}
+                  for n in simulation_notes(request, day, today)],
     }
 
 
@@ -544,10 +576,11 @@ def _grant(
     concession.status, concession.decided_at = ConcessionStatus.GRANTED, now
     concession.version += 1
     concession.save(update_fields=["status", "decided_at", "version"])
-    if within_policy:
-        _event(concession, ConcessionEventKind.GRANTED, actor, amount=str(concession.amount))
+    extra = {}
     if concession.kind == ConcessionKind.EXTENDED_WARRANTY and concession.equipment_id:
-        _extend_warranty(concession)
+        extra["warranty_end"] = _extend_warranty(concession).isoformat()
+    _event(concession, ConcessionEventKind.GRANTED, actor, amount=str(concession.amount),
+           within_policy=within_policy, **extra)  # fmt: skip
     account_figures_changed(account_ids=[concession.account_id])
 
 
@@ -559,14 +592,15 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     )
 
 
-def _extend_warranty(concession: Concession) -> None:
+def _extend_warranty(concession: Concession) -> dt.date:
     """A granted extended warranty moves the equipment's warranty end on by its months."""
     from keycare.accounts.services.equipment import equipment_update
 
     equipment = concession.equipment
     base = max(equipment.warranty_end or concession.effective_date, concession.effective_date)
-    equipment_update(actor=None, equipment=equipment,
-                     data={"warranty_end": _add_months(base, concession.months or 0)})  # fmt: skip
+    end = _add_months(base, concession.months or 0)
+    equipment_update(actor=None, equipment=equipment, data={"warranty_end": end})
+    return end
 
 
 def _locked(concession: Concession) -> Concession:

@@ -162,6 +162,8 @@ class ProfitabilitySettings(models.Model):
     )  # fmt: skip
     lock_version = models.PositiveIntegerField(_("edit version"), default=1, editable=False)
 
+    history = HistoricalRecords()  # who changed the thresholds, when, from what
+
     class Meta:
         verbose_name = _("profitability settings")
         verbose_name_plural = _("profitability settings")
@@ -243,9 +245,9 @@ class Concession(models.Model):
         on_delete=models.SET_NULL, related_name="concessions",
     )  # fmt: skip
     # the decision basis, as it was at submission
-    policy = models.ForeignKey(
+    policy = models.ForeignKey(  # a policy that decided requests is deactivated, never removed
         ConcessionPolicy, verbose_name=_("policy"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="concessions",
+        on_delete=models.PROTECT, related_name="concessions",
     )  # fmt: skip
     within_policy = models.BooleanField(_("within policy"), default=False)
     breaches = models.JSONField(_("policy limits exceeded"), default=list, blank=True)

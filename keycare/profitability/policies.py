@@ -132,6 +132,10 @@ def policy_delete(*, actor: User | None, policy: ConcessionPolicy) -> None:
     policy = ConcessionPolicy.objects.select_for_update().get(pk=policy.pk)
     if _is_default(policy):
         raise ValidationError({"tier": [_default_stays()]})
+    if policy.concessions.exists():  # the record of what it decided stays
+        raise ValidationError({"is_active": [
+            _("Requests were decided on this policy: deactivate it instead of removing it.")
+        ]})  # fmt: skip
     policy.delete()
 
 

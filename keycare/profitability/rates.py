@@ -121,6 +121,10 @@ def cost_rate_create(
         errors["rate"] = [_("Give the rate, or the pool's cost and its capacity.")]
     elif rate is not None and rate < 0:
         errors["rate"] = [_("The rate cannot be negative.")]
+    latest_day = dt.date(timezone.localdate().year + 1, 12, 31)
+    if valid_from > latest_day:
+        errors["valid_from"] = [_("A rate starts by the end of next year at the latest (%(day)s).")
+                                % {"day": latest_day.isoformat()}]  # fmt: skip
     if errors:
         raise ValidationError(errors)
     # one rate change at a time (the settings row is the lock), so two new rates cannot

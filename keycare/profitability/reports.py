@@ -125,6 +125,7 @@ def concessions_report(*, actor: User, filters: Mapping[str, Any] | None = None)
             "total": {"count": total["n"], "amount": total["s"] or ZERO}}  # fmt: skip
 
 
+HALF = Decimal("0.5")
 #: Half a cent, in the units of amount × 100 the comparisons use.
 HALF_CENT = Value(Decimal("0.5"), output_field=DecimalField(max_digits=3, decimal_places=1))
 
@@ -296,9 +297,32 @@ def flagged_order_lines(
     )  # fmt: skip
     limit = 500
     found = list(lines[: limit + 1])
-    rows = [{
-        "line": line, "order": line.order, "account": line.order.account,
-        "discount_pct": percent(line.discount_amount, line.list_amount),
-        "margin_pct": percent(line.net_amount - line.cost_amount, line.net_amount) if line.net_amount else None,
-    } for line in found[:limit]]  # fmt: skip
+    rows = []
+    for line in found[:limit]:
+        account_ = line.order.account
+        policy = policy_for(tier=account_.tier or "", account_type=account_.account_type or "",
+                            policies=policies)  # fmt: skip
+        rows.append({
+            "line": line, "order": line.order, "account": account_,
+            "discount_pct": percent(line.discount_amount, line.list_amount),
+            "margin_pct": percent(line.net_amount - line.cost_amount, line.net_amount) if line.net_amount else None,
+            "policy": policy.name if policy else None,
+            "why": _line_reasons(line, policy),
+        })  # fmt: skip
     return {"start": start, "end": end, "rows": rows, "more": len(found) > limit}
+
+
+def _line_reasons(line: OrderLine, policy: ConcessionPolicy | None) -> list[str]:
+    """Which of the policy's line limits a flagged line breaks, in the reader's language."""
+    reasons = []
+    if policy is None:
+        return reasons
+    if policy.max_discount_pct is not None and line.discount_amount * 100 > line.list_amount * policy.max_discount_pct + HALF:
+        reasons.append(_("Discount %(value)s%% above the maximum of %(limit)s%%.") % {
+            "value": percent(line.discount_amount, line.list_amount), "limit": policy.max_discount_pct})
+    margin = line.net_amount - line.cost_amount
+    if (policy.min_line_margin_pct is not None and line.net_amount > 0
+            and margin * 100 < line.net_amount * policy.min_line_margin_pct - HALF):
+        reasons.append(_("Gross margin %(value)s%% below the floor of %(limit)s%%.") % {
+            "value": percent(margin, line.net_amount), "limit": policy.min_line_margin_pct})
+    return reasons  # fmt: skip

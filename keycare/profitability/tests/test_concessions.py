@@ -270,7 +270,7 @@ def test_the_chain_is_walked_step_by_step_and_every_decision_recorded(
         ConcessionEvent.objects.filter(concession=c).values_list("kind", "actor__username", "level")
     )
     assert kinds == [("submitted", "kam1", ""), ("approved", "kam_colleague", "key_account_manager"),
-                     ("approved", "svcmgr1", "service_manager"), ("approved", "exec1", "executive")]  # fmt: skip
+                     ("approved", "svcmgr1", "service_manager"), ("approved", "exec1", "executive"), ("granted", "exec1", "")]  # fmt: skip
     with pytest.raises(ApplicationError):
         approve(make_user(Role.EXECUTIVE, username="exec2"), c)
 
@@ -482,6 +482,10 @@ def test_imported_lines_breaking_the_policy_are_flagged_until_a_concession_cover
     assert sorted(r["order"].number for r in flagged["rows"]) == ["SO-DEEP", "SO-THIN"]
     deep = next(r for r in flagged["rows"] if r["order"].number == "SO-DEEP")
     assert deep["discount_pct"] == D("20.00")
+    assert deep["why"] == ["Discount 20.00% above the maximum of 15.00%."]
+    thin = next(r for r in flagged["rows"] if r["order"].number == "SO-THIN")
+    assert thin["why"] == ["Gross margin 10.00% below the floor of 15.00%."]
+    assert thin["policy"] == "默认政策 Default policy"
     other = AccountFactory(owner=kam)
     Concession.objects.create(number="X1", account=other, kind="discount", status="granted", requested_by=kam,
                               effective_date=TODAY, reason="x", amount=D(2000), order_reference="so-deep")  # fmt: skip

@@ -332,3 +332,32 @@ def test_an_alert_retried_after_a_webhook_failure_does_not_mail_twice(kam, monke
         "email",
         f"webhook:{Webhook.objects.get().pk}",
     }
+
+
+@pytest.mark.django_db
+def test_the_simulation_says_where_the_p_and_l_counts_it_otherwise(kam, healthy):
+    machine = EquipmentFactory(account=healthy)
+    warranty = concession_simulate(actor=kam, account=healthy, kind="extended_warranty",
+                                   data={"months": "3", "amount": "900", "equipment": machine.pk},
+                                   effective_date=TODAY + dt.timedelta(days=10))  # fmt: skip
+    assert [n["code"] for n in warranty["notes"]] == ["warranty_work", "later_period"]
+    assert (TODAY + dt.timedelta(days=10)).isoformat() in warranty["notes"][1]["message"]
+    assert concession_simulate(actor=kam, account=healthy, kind="gift",
+                               data={"amount": "10", "contact": ContactFactory(account=healthy).pk})["notes"] == []  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_policy_that_decided_requests_is_kept_and_rates_start_by_next_year(kam, healthy, admin_user):
+    from keycare.profitability.policies import policy_create
+
+    iron = policy_create(actor=admin_user, data={"name": "铁牌", "tier": "", "account_type": "intrinsic"})
+    healthy.account_type = "intrinsic"
+    healthy.save(update_fields=["account_type"])
+    granted = submit(kam, healthy, "goodwill_parts", {"amount": "1"})
+    assert granted.policy == iron
+    with pytest.raises(ValidationError) as error:
+        policy_delete(actor=admin_user, policy=iron)
+    assert "is_active" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        cost_rate_create(actor=admin_user, driver="ticket", valid_from=dt.date(9999, 12, 31), rate=D("1"))
+    assert "valid_from" in error.value.message_dict

@@ -429,7 +429,7 @@ def test_an_executive_approves_from_the_page(login, shop, kam, executive):
     assert (step.status, step.decided_by, step.comment) == ("approved", executive, "同意，下不为例")
     page = login(executive).get(reverse("web:concession_detail", args=[concession.pk]))
     body = page.content.decode()
-    assert [e.kind for e in page.context["events"]] == ["submitted", "approved"]
+    assert [e.kind for e in page.context["events"]] == ["submitted", "approved", "granted"]
     assert "同意，下不为例" in body and 'data-testid="decision-forms"' not in body
     assert '<span class="badge bg-green-lt" data-testid="concession-status">Granted</span>' in body
 

@@ -151,7 +151,7 @@ def test_the_pnl_shows_every_figure_and_why_an_account_loses_money(login, book, 
     assert "Sold below cost" in body
     assert f'href="{reverse("web:account_detail", args=[book["苏一"].pk])}"' in body
     assert 'data-testid="pnl-total"' in body and "34,450" in body
-    for label in ("Service labour", "Parts not billed", "Travel", "Field visits",
+    for label in ("Service labour and ticket handling", "Parts not billed", "Travel", "Field visits",
                   "Warranty work", "Engagement (events, gifts, site visits)",
                   "Concessions granted"):  # fmt: skip
         assert f'<th class="text-end">{label}</th>' in body
@@ -549,7 +549,9 @@ def test_flagged_order_lines_are_listed_and_exported(login, executive, kam):
     assert rows[0]["order"].number in body and "30.00%" in body
     sheets = _workbook(_export(client, "profitability_reports", {**PERIOD, "tab": "flagged"}))
     line = sheets["Flagged order lines"][2]
-    assert line[0] == rows[0]["order"].number and line[2] == "折扣客户" and line[-2:] == [30, 14.29]
+    assert line[0] == rows[0]["order"].number and line[2] == "折扣客户" and line[-4:-2] == [30, 14.29]
+    assert line[-2] == "Discount 30.00% above the maximum of 15.00%. Gross margin 14.29% below the floor of 15.00%."
+    assert line[-1] == "默认政策 Default policy"
     over = client.get(reverse("web:profitability_reports"), {**PERIOD, "tab": "over_policy"})
     assert over.status_code == 200 and over.context["figures"]["rows"] == []
 
@@ -667,3 +669,13 @@ def test_the_whale_tooltip_shows_a_name_as_text_and_a_point_opens_its_account(li
     page.mouse.click(*point(2))  # the second account's page, not the first's
     expect(page).to_have_url(f"{live_server.url}{reverse('web:account_detail', args=[plain.pk])}")
     assert page.evaluate("window.__xss") is None
+
+
+def test_a_refusal_is_a_page_of_keycare_in_the_reader_s_language(client, engineer):
+    """A 403 keeps the navigation and speaks the reader's language (not Django's bare page)."""
+    client.force_login(engineer)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get("/profitability/")
+    html = page.content.decode()
+    assert page.status_code == 403 and 'data-testid="forbidden"' in html
+    assert 'lang="zh-hans"' in html and "KeyCare" in html

@@ -24,6 +24,7 @@ from keycare.profitability.choices import ApprovalLevel, ConcessionStatus, StepS
 from keycare.profitability.concessions import (
     breach_text,
     concession_approve,
+    note_text,
     concession_may_request,
     concession_reject,
     concession_simulate,
@@ -117,6 +118,7 @@ def simulation_view(simulation: dict | None) -> dict | None:
         "within_policy": simulation.get("within_policy", not breaches),
         "chain": level_labels(simulation.get("chain") or []),
         "period": {"from": period[0], "to": period[1]},
+        "notes": [note_text(n["code"], n.get("day")) for n in simulation.get("notes") or []],
     }
 
 

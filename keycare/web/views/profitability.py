@@ -705,11 +705,13 @@ class ReportsView(ProfitPage):
                            for r in f["rows"]])]  # fmt: skip
         return [Sheet(_("Flagged order lines"),
                       [_("Order number"), _("Date"), _("Account"), _("Product"), _("List value"),
-                       _("Net value"), _("Discount (%)"), _("Gross margin (%)")],
+                       _("Net value"), _("Discount (%)"), _("Gross margin (%)"), _("Why flagged"),
+                       _("Policy")],
                       [[r["order"].number, r["order"].order_date, r["account"].name,
                         " ".join(filter(None, [r["line"].product.code if r["line"].product else "",
                                                r["line"].description])), r["line"].list_amount,
-                        r["line"].net_amount, r["discount_pct"], r["margin_pct"]]
+                        r["line"].net_amount, r["discount_pct"], r["margin_pct"], " ".join(r["why"]),
+                        r["policy"] or ""]
                        for r in f["rows"]])]  # fmt: skip
 
 
