@@ -222,17 +222,25 @@ def _profitability(accounts: list[Account], rng: random.Random, users: dict[str,
         .annotate(gp=Sum("total_net") - Sum("total_cost"))
         .values_list("account_id", "gp")
     )
-    ranked = sorted((a for a in accounts if a.status == AccountStatus.ACTIVE and (profit.get(a.pk) or 0) > 5000),
-                    key=lambda a: (profit[a.pk], a.pk))  # fmt: skip
-    # mid-sized accounts from the middle of the ranking (volume, but service eats it)
-    middle = ranked[len(ranked) // 3 : 2 * len(ranked) // 3] or ranked
-    #: per visit: 40 % of the account's yearly gross profit, so four visits sink it
-    heavy = {a.pk: max(Decimal(3000), (profit[a.pk] * Decimal("0.4")).quantize(Decimal("100")))
-             for a in rng.sample(middle, min(len(middle), max(3, len(accounts) // 8)))}  # fmt: skip
+    # accounts of a modest size whose service eats their margin (remote plants, repeated
+    # breakdowns): two of the demo key account manager's own, and a few more
+    modest = [
+        a
+        for a in accounts
+        if a.status == AccountStatus.ACTIVE and 20_000 < (profit.get(a.pk) or 0) < 200_000
+    ]
+    own = [a for a in modest if a.owner_id == users["kam"].pk]
+    chosen = rng.sample(own, min(2, len(own)))
+    others = [a for a in modest if a not in chosen]
+    chosen += rng.sample(others, min(len(others), max(2, len(accounts) // 10)))
+    #: travel per visit: eight visits of it cost one and a half years of the account's gross
+    #: profit (at most 30,000: engineers flown in and put up for a week)
+    heavy = {a.pk: min(Decimal(30000), (profit[a.pk] * Decimal("1.5") / 8).quantize(Decimal("100")))
+             for a in chosen}  # fmt: skip
     engineer = users["engineer"]
     for account in Account.objects.filter(pk__in=heavy).order_by("pk"):
-        for k in range(4):
-            opened = timezone.now() - dt.timedelta(days=20 + 25 * k)
+        for k in range(8):
+            opened = timezone.now() - dt.timedelta(days=15 + 30 * k)
             ticket = ticket_create(actor=None, account=account, subject="设备反复停机，需工程师驻场", ticket_type="repair",
                                    opened_at=opened, priority="P2", channel="phone")  # fmt: skip
             ticket_assign(
