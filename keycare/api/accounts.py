@@ -42,8 +42,23 @@ from .mixins import NameField, ReadOnlyScopedViewSet, ScopedViewSet
 
 # --- accounts ----------------------------------------------------------------------------------
 
+#: What the company thinks of a customer and its people is not for the customer's own eyes.
+INTERNAL_ACCOUNT_FIELDS = ("tier", "account_type", "owner", "owner_name", "notes", "tags")
+INTERNAL_CONTACT_FIELDS = ("buying_role", "decision_style", "influence", "relationship",
+                           "introduced_by_contact", "introduced_by_user")  # fmt: skip
+
+
+def _hide_from_customers(serializer, data: dict, fields: tuple[str, ...]) -> dict:
+    request = serializer.context.get("request")
+    if request is not None and request.user.is_portal_user:
+        for field in fields:
+            data.pop(field, None)
+    return data
+
 
 class AccountOutputSerializer(serializers.ModelSerializer):
+    """An account (for a customer contact: without the company's internal assessments)."""
+
     owner_name = NameField(source="owner")
     branch_count = serializers.IntegerField(read_only=True, default=0)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
@@ -76,6 +91,9 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        return _hide_from_customers(self, super().to_representation(instance), INTERNAL_ACCOUNT_FIELDS)
 
 
 class AccountInputSerializer(serializers.Serializer):
@@ -156,7 +174,12 @@ class AccountViewSet(ScopedViewSet):
 
 
 class ContactOutputSerializer(serializers.ModelSerializer):
+    """A contact (for a customer contact: without the buying role, style and scores)."""
+
     account_name = serializers.CharField(source="account.name", read_only=True)
+
+    def to_representation(self, instance):
+        return _hide_from_customers(self, super().to_representation(instance), INTERNAL_CONTACT_FIELDS)
 
     class Meta:
         model = Contact

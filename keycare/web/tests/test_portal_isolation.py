@@ -198,3 +198,28 @@ def test_a_customer_reaches_nothing_of_another_account(client, portal_user, neig
     assert f"/concessions/{neighbour['concession']}/" in checked
     assert f"/api/v1/insights/types/assessments/{neighbour['assessment']}/confirm/" in checked
     assert len(checked) > 60
+
+
+def test_a_customer_does_not_see_what_the_company_thinks_of_them(client, portal_user, kam):
+    """Their own account and people, without the tier, the buying roles, styles, scores, the
+    relationship map or the internal notes — on the pages and in the API."""
+    from rest_framework.test import APIClient
+
+    from keycare.accounts.tests.factories import AccountFactory, ContactFactory
+
+    own = AccountFactory(name="自家公司", owner=kam, tier="iron", notes="价格敏感，少给折扣")
+    me = ContactFactory(account=own, user=portal_user, name="客户本人", decision_style="checker")
+    ContactFactory(account=own, name="采购经理", buying_role="decision_maker", influence=5)
+    client.force_login(portal_user)
+    page = client.get(f"/accounts/{own.pk}/").content.decode()
+    assert "自家公司" in page and "采购经理" in page
+    for internal in ("Decision style", "Buying role", "Relationship map", "kc-tier-iron", "价格敏感"):
+        assert internal not in page, internal
+    contact = client.get(f"/contacts/{me.pk}/").content.decode()
+    assert "客户本人" in contact and "Decision style" not in contact and "style-guidance" not in contact
+    api = APIClient()
+    api.force_authenticate(portal_user)
+    account = api.get(f"/api/v1/accounts/{own.pk}/").json()
+    assert account["name"] == "自家公司" and not {"tier", "notes", "owner", "account_type"} & set(account)
+    people = api.get("/api/v1/contacts/").json()["results"]
+    assert people and all("decision_style" not in p and "buying_role" not in p for p in people)
