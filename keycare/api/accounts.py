@@ -93,7 +93,9 @@ class AccountOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance):
-        return _hide_from_customers(self, super().to_representation(instance), INTERNAL_ACCOUNT_FIELDS)
+        return _hide_from_customers(
+            self, super().to_representation(instance), INTERNAL_ACCOUNT_FIELDS
+        )
 
 
 class AccountInputSerializer(serializers.Serializer):
@@ -179,7 +181,9 @@ class ContactOutputSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
 
     def to_representation(self, instance):
-        return _hide_from_customers(self, super().to_representation(instance), INTERNAL_CONTACT_FIELDS)
+        return _hide_from_customers(
+            self, super().to_representation(instance), INTERNAL_CONTACT_FIELDS
+        )
 
     class Meta:
         model = Contact

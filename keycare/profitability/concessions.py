@@ -414,8 +414,10 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
         ],
         "within_policy": not breaches,
         "chain": chain,
-        "notes": [n | {"message": note_text(n["code"], n.get("day"))}
-                  for n in simulation_notes(request, day, today)],
+        "notes": [
+            n | {"message": note_text(n["code"], n.get("day"))}
+            for n in simulation_notes(request, day, today)
+        ],
     }
 
 

@@ -317,12 +317,25 @@ def _line_reasons(line: OrderLine, policy: ConcessionPolicy | None) -> list[str]
     reasons = []
     if policy is None:
         return reasons
-    if policy.max_discount_pct is not None and line.discount_amount * 100 > line.list_amount * policy.max_discount_pct + HALF:
-        reasons.append(_("Discount %(value)s%% above the maximum of %(limit)s%%.") % {
-            "value": percent(line.discount_amount, line.list_amount), "limit": policy.max_discount_pct})
+    if (
+        policy.max_discount_pct is not None
+        and line.discount_amount * 100 > line.list_amount * policy.max_discount_pct + HALF
+    ):
+        reasons.append(
+            _("Discount %(value)s%% above the maximum of %(limit)s%%.")
+            % {
+                "value": percent(line.discount_amount, line.list_amount),
+                "limit": policy.max_discount_pct,
+            }
+        )
     margin = line.net_amount - line.cost_amount
-    if (policy.min_line_margin_pct is not None and line.net_amount > 0
-            and margin * 100 < line.net_amount * policy.min_line_margin_pct - HALF):
-        reasons.append(_("Gross margin %(value)s%% below the floor of %(limit)s%%.") % {
-            "value": percent(margin, line.net_amount), "limit": policy.min_line_margin_pct})
+    if (
+        policy.min_line_margin_pct is not None
+        and line.net_amount > 0
+        and margin * 100 < line.net_amount * policy.min_line_margin_pct - HALF
+    ):
+        reasons.append(
+            _("Gross margin %(value)s%% below the floor of %(limit)s%%.")
+            % {"value": percent(margin, line.net_amount), "limit": policy.min_line_margin_pct}
+        )
     return reasons  # fmt: skip

@@ -160,7 +160,12 @@ def test_beyond_policy_waits_for_each_step_until_granted(kam, team_kam, service_
     granted = api(service_manager).post(f"{URL}{pk}/approve/", {"version": 2}, format="json")
     assert granted.status_code == 200
     assert granted.json()["status"] == "granted"
-    assert [e["kind"] for e in granted.json()["events"]] == ["submitted", "approved", "approved", "granted"]
+    assert [e["kind"] for e in granted.json()["events"]] == [
+        "submitted",
+        "approved",
+        "approved",
+        "granted",
+    ]
     done = api(service_manager).post(f"{URL}{pk}/approve/", seen(pk), format="json")
     assert done.status_code == 400 and done.json()["extra"]["code"] == "already_decided"
 

@@ -347,10 +347,14 @@ def test_the_simulation_says_where_the_p_and_l_counts_it_otherwise(kam, healthy)
 
 
 @pytest.mark.django_db
-def test_a_policy_that_decided_requests_is_kept_and_rates_start_by_next_year(kam, healthy, admin_user):
+def test_a_policy_that_decided_requests_is_kept_and_rates_start_by_next_year(
+    kam, healthy, admin_user
+):
     from keycare.profitability.policies import policy_create
 
-    iron = policy_create(actor=admin_user, data={"name": "铁牌", "tier": "", "account_type": "intrinsic"})
+    iron = policy_create(
+        actor=admin_user, data={"name": "铁牌", "tier": "", "account_type": "intrinsic"}
+    )
     healthy.account_type = "intrinsic"
     healthy.save(update_fields=["account_type"])
     granted = submit(kam, healthy, "goodwill_parts", {"amount": "1"})
@@ -359,5 +363,7 @@ def test_a_policy_that_decided_requests_is_kept_and_rates_start_by_next_year(kam
         policy_delete(actor=admin_user, policy=iron)
     assert "is_active" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        cost_rate_create(actor=admin_user, driver="ticket", valid_from=dt.date(9999, 12, 31), rate=D("1"))
+        cost_rate_create(
+            actor=admin_user, driver="ticket", valid_from=dt.date(9999, 12, 31), rate=D("1")
+        )
     assert "valid_from" in error.value.message_dict

@@ -213,13 +213,25 @@ def test_a_customer_does_not_see_what_the_company_thinks_of_them(client, portal_
     client.force_login(portal_user)
     page = client.get(f"/accounts/{own.pk}/").content.decode()
     assert "自家公司" in page and "采购经理" in page
-    for internal in ("Decision style", "Buying role", "Relationship map", "kc-tier-iron", "价格敏感"):
+    for internal in (
+        "Decision style",
+        "Buying role",
+        "Relationship map",
+        "kc-tier-iron",
+        "价格敏感",
+    ):
         assert internal not in page, internal
     contact = client.get(f"/contacts/{me.pk}/").content.decode()
-    assert "客户本人" in contact and "Decision style" not in contact and "style-guidance" not in contact
+    assert (
+        "客户本人" in contact
+        and "Decision style" not in contact
+        and "style-guidance" not in contact
+    )
     api = APIClient()
     api.force_authenticate(portal_user)
     account = api.get(f"/api/v1/accounts/{own.pk}/").json()
-    assert account["name"] == "自家公司" and not {"tier", "notes", "owner", "account_type"} & set(account)
+    assert account["name"] == "自家公司" and not {"tier", "notes", "owner", "account_type"} & set(
+        account
+    )
     people = api.get("/api/v1/contacts/").json()["results"]
     assert people and all("decision_style" not in p and "buying_role" not in p for p in people)

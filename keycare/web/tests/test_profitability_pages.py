@@ -549,8 +549,13 @@ def test_flagged_order_lines_are_listed_and_exported(login, executive, kam):
     assert rows[0]["order"].number in body and "30.00%" in body
     sheets = _workbook(_export(client, "profitability_reports", {**PERIOD, "tab": "flagged"}))
     line = sheets["Flagged order lines"][2]
-    assert line[0] == rows[0]["order"].number and line[2] == "折扣客户" and line[-4:-2] == [30, 14.29]
-    assert line[-2] == "Discount 30.00% above the maximum of 15.00%. Gross margin 14.29% below the floor of 15.00%."
+    assert (
+        line[0] == rows[0]["order"].number and line[2] == "折扣客户" and line[-4:-2] == [30, 14.29]
+    )
+    assert (
+        line[-2]
+        == "Discount 30.00% above the maximum of 15.00%. Gross margin 14.29% below the floor of 15.00%."
+    )
     assert line[-1] == "默认政策 Default policy"
     over = client.get(reverse("web:profitability_reports"), {**PERIOD, "tab": "over_policy"})
     assert over.status_code == 200 and over.context["figures"]["rows"] == []

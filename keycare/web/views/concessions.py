@@ -24,13 +24,13 @@ from keycare.profitability.choices import ApprovalLevel, ConcessionStatus, StepS
 from keycare.profitability.concessions import (
     breach_text,
     concession_approve,
-    note_text,
     concession_may_request,
     concession_reject,
     concession_simulate,
     concession_submit,
     concession_withdraw,
     may_decide,
+    note_text,
     waiting_step,
 )
 from keycare.profitability.filters import ConcessionFilterSet
