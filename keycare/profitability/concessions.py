@@ -572,6 +572,55 @@ def approvers_notify(*, step_id: int) -> bool:
     return True
 
 
+def _tell_requester(concession: Concession) -> None:
+    """After the last decision on a request that waited: tell the requester (on commit)."""
+    from keycare.core.background import enqueue_on_commit
+
+    from .tasks import notify_requester_task
+
+    enqueue_on_commit(notify_requester_task, concession.pk)
+
+
+def requester_notify(*, concession_id: int) -> bool:
+    """Tell the requester by email how their request was decided, once (idempotent; a
+    delivery failure raises, so the task retries)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils.translation import override
+
+    with transaction.atomic():
+        concession = (
+            Concession.objects.select_for_update(of=("self",))
+            .select_related("account", "requested_by")
+            .get(pk=concession_id)
+        )
+        if concession.requester_told_at is not None or concession.status not in (
+            ConcessionStatus.GRANTED, ConcessionStatus.REJECTED,
+        ):  # fmt: skip
+            return False
+        last = (
+            concession.steps.exclude(decided_by=None)
+            .order_by("-position")
+            .select_related("decided_by")
+            .first()
+        )
+        with override(concession.requested_by.language or settings.LANGUAGE_CODE):
+            subject = _("[KeyCare] Concession %(number)s for %(account)s: %(status)s") % {
+                "number": concession.number, "account": concession.account.name,
+                "status": concession.get_status_display()}  # fmt: skip
+            lines = [_("%(kind)s, value %(amount)s.") % {
+                "kind": concession.get_kind_display(), "amount": _fmt(concession.amount)}]  # fmt: skip
+            if last is not None:
+                lines.append(_("Decided by %(who)s: %(comment)s") % {
+                    "who": last.decided_by, "comment": last.comment or "—"})  # fmt: skip
+            lines.append(settings.KEYCARE_BASE_URL.rstrip("/") + f"/concessions/{concession.pk}/")
+        if concession.requested_by.email:
+            send_mail(subject, "\n".join(lines), None, [concession.requested_by.email])
+        concession.requester_told_at = timezone.now()
+        concession.save(update_fields=["requester_told_at"])
+    return True
+
+
 def _grant(
     concession: Concession, actor: User | None, *, now: dt.datetime, within_policy: bool
 ) -> None:
@@ -583,6 +632,8 @@ def _grant(
         extra["warranty_end"] = _extend_warranty(concession).isoformat()
     _event(concession, ConcessionEventKind.GRANTED, actor, amount=str(concession.amount),
            within_policy=within_policy, **extra)  # fmt: skip
+    if not within_policy:  # a request that waited: its requester hears the outcome
+        _tell_requester(concession)
     account_figures_changed(account_ids=[concession.account_id])
 
 
@@ -723,6 +774,7 @@ def concession_reject(*, actor: User, concession: Concession, comment: str,
     concession.save(update_fields=["status", "decided_at", "version"])
     _event(concession, ConcessionEventKind.REJECTED, actor, level=step.level, comment=comment.strip(),
            step=step.position)  # fmt: skip
+    _tell_requester(concession)
     return concession
 
 

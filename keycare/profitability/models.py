@@ -254,6 +254,7 @@ class Concession(models.Model):
     simulation = models.JSONField(_("profit simulation"), default=dict, blank=True)
     current_step = models.PositiveSmallIntegerField(_("current step"), default=0)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    requester_told_at = models.DateTimeField(_("requester told at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = RestrictedQuerySet.as_manager()

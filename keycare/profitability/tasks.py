@@ -19,3 +19,13 @@ def notify_approvers_task(self, step_id: int) -> bool:
     from .concessions import approvers_notify
 
     return approvers_notify(step_id=step_id)
+
+
+@shared_task(
+    name="keycare.profitability.tasks.notify_requester_task", acks_late=True, bind=True,
+    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 8},
+)  # fmt: skip
+def notify_requester_task(self, concession_id: int) -> bool:
+    from .concessions import requester_notify
+
+    return requester_notify(concession_id=concession_id)

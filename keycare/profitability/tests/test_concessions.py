@@ -575,3 +575,28 @@ def test_the_approvers_of_each_step_are_told_once(kam, make_user, service_manage
     assert mail.outbox[-1].to == [service_manager.email]
     first = c.steps.get(position=0)
     assert approvers_notify(step_id=first.pk) is False and len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_the_requester_hears_the_outcome_once(kam, colleague, service_manager, executive, healthy,
+                                              django_capture_on_commit_callbacks):  # fmt: skip
+    from keycare.profitability.concessions import requester_notify
+
+    granted = concession_submit(
+        actor=kam, account=healthy, kind="goodwill_parts", reason="补偿", data={"amount": "12000"}
+    )
+    refused = concession_submit(
+        actor=kam, account=healthy, kind="goodwill_parts", reason="再补", data={"amount": "11000"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(colleague, granted)
+        assert [
+            m.to for m in mail.outbox if m.to == [kam.email]
+        ] == []  # not yet: a step still waits
+        approve(service_manager, granted, comment="可以")
+        reject(executive, refused, comment="超出利润空间")
+    told = [m for m in mail.outbox if m.to == [kam.email]]
+    assert len(told) == 2
+    assert "Granted" in told[0].subject and "可以" in told[0].body
+    assert "Rejected" in told[1].subject and "超出利润空间" in told[1].body
+    assert requester_notify(concession_id=granted.pk) is False  # once
