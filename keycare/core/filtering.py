@@ -92,3 +92,26 @@ def trailing_twelve_months(today: dt.date | None = None) -> tuple[dt.date, dt.da
     except ValueError:  # 29 February
         start = end.replace(year=end.year - 1, day=28) + dt.timedelta(days=1)
     return start, end
+
+
+def exact_values(
+    filters: Mapping[str, Any] | None,
+    lengths: Mapping[str, int],
+    messages: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The exact-value filters asked for (`lengths`: key → the field's max length): a value
+    no row has simply matches nothing, but input no field could hold (too long, control
+    characters) is an error — `messages[key]` (may use %(n)d, the length) or a generic one."""
+    from django.utils.translation import gettext as _
+
+    chosen, errors = {}, {}
+    for key, max_length in lengths.items():
+        value = str((filters or {}).get(key) or "").strip()
+        if len(value) > max_length or not value.isprintable():
+            message = (messages or {}).get(key) or _("Choose a value from the list.")
+            errors[key] = [message % {"n": max_length} if "%(n)" in message else message]
+        elif value:
+            chosen[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return chosen

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from keycare.core.filtering import period_from_filters
+from keycare.core.filtering import exact_values, period_from_filters
 from keycare.core.scoping import restrict
 from keycare.users.models import User
 
@@ -82,16 +82,7 @@ def insights_account_filters(filters: Mapping[str, Any] | None) -> dict[str, str
         "province": _("Choose a region from the list (at most %(n)d characters)."),
         "industry": _("Choose an industry from the list (at most %(n)d characters)."),
     }
-    chosen, errors = {}, {}
-    for key, max_length in ACCOUNT_FILTERS.items():
-        value = str((filters or {}).get(key) or "").strip()
-        if len(value) > max_length or not value.isprintable():
-            errors[key] = [messages[key] % {"n": max_length}]
-        elif value:
-            chosen[key] = value
-    if errors:
-        raise ValidationError(errors)
-    return chosen
+    return exact_values(filters, ACCOUNT_FILTERS, messages)
 
 
 def insights_filter_choices(*, actor: User) -> dict[str, list[str]]:

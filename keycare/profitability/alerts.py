@@ -100,7 +100,7 @@ def alert_text(alert: ProfitAlert) -> tuple[str, str]:
 def alert_send(*, alert_id: int) -> bool:
     """Send a recorded alert (idempotent: a sent alert is not sent again). Raises on a
     delivery failure, so the task retries."""
-    from keycare.service.escalation import post_json
+    from keycare.service.escalation import post_json, robot_or_json
     from keycare.service.models import Webhook
 
     with transaction.atomic():
@@ -127,12 +127,11 @@ def alert_send(*, alert_id: int) -> bool:
         for webhook in Webhook.objects.filter(is_active=True).order_by("pk"):
             if f"webhook:{webhook.pk}" in delivered:
                 continue
-            if webhook.format in (Webhook.Format.WECOM, Webhook.Format.DINGTALK):
-                payload = {"msgtype": "text", "text": {"content": f"{subject}\n{body}"}}
-            else:
-                payload = {"event": "profit_alert", "kind": alert.kind, "month": alert.month,
-                           "account": {"id": alert.account_id, "name": alert.account.name},
-                           "detail": alert.detail, "subject": subject, "text": body}  # fmt: skip
+            payload = robot_or_json(webhook, subject, body, {
+                "event": "profit_alert", "kind": alert.kind, "month": alert.month,
+                "account": {"id": alert.account_id, "name": alert.account.name},
+                "detail": alert.detail, "subject": subject, "text": body,
+            })  # fmt: skip
             post_json(webhook.url, payload)
             done(f"webhook:{webhook.pk}")
     except Exception as exc:

@@ -421,14 +421,20 @@ def simulation_compute(*, account: Account, request: Request, requester: User,
     }
 
 
-def concession_may_request(actor: User | None, account: Account) -> bool:
-    """Key account managers for the accounts they may change; service managers, executives
-    and administrators for any account they see."""
+def request_scope_action(actor: User | None) -> str | None:
+    """On which accounts the actor may ask for concessions, as a scope action: key account
+    managers on those they may change; service managers, executives and administrators on
+    any they see; nobody else (None)."""
     if actor is None or not actor.is_authenticated or not actor.has_role(*REQUEST_ROLES):
-        return False
+        return None
     if actor.has_role(Role.SERVICE_MANAGER, Role.EXECUTIVE, Role.ADMINISTRATOR):
-        return user_can(actor, "view", account)
-    return user_can(actor, "change", account)
+        return "view"
+    return "change"
+
+
+def concession_may_request(actor: User | None, account: Account) -> bool:
+    action = request_scope_action(actor)
+    return action is not None and user_can(actor, action, account)
 
 
 def _require_request(actor: User, account: Account) -> None:

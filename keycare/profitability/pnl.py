@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from keycare.accounts.models import Account, Order
 from keycare.core.exceptions import PermissionDeniedError
-from keycare.core.filtering import period_from_filters, trailing_twelve_months
+from keycare.core.filtering import exact_values, period_from_filters, trailing_twelve_months
 from keycare.core.scoping import restrict, scope_filter
 from keycare.service.choices import Coverage
 from keycare.service.models import FieldVisit, Ticket
@@ -207,16 +207,7 @@ def pnl_period(filters: Mapping[str, Any] | None) -> tuple[dt.date, dt.date]:
 
 def pnl_account_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
     """The account filters asked for (region, industry, tier, type), validated."""
-    chosen, errors = {}, {}
-    for key, max_length in ACCOUNT_FILTERS.items():
-        value = str((filters or {}).get(key) or "").strip()
-        if len(value) > max_length or not value.isprintable():
-            errors[key] = [_("Choose a value from the list.")]
-        elif value:
-            chosen[key] = value
-    if errors:
-        raise ValidationError(errors)
-    return chosen
+    return exact_values(filters, ACCOUNT_FILTERS)
 
 
 def visible_accounts(*, actor: User, filters: Mapping[str, Any] | None = None) -> QuerySet:

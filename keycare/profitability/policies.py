@@ -83,6 +83,15 @@ def _conflict(exc: IntegrityError) -> ApplicationError:
     )
 
 
+def _save(policy: ConcessionPolicy) -> None:
+    """Save; a policy for the same tier and type saved meanwhile is a clear error."""
+    try:
+        with transaction.atomic():
+            policy.save()
+    except IntegrityError as exc:
+        raise _conflict(exc) from exc
+
+
 @transaction.atomic
 def policy_create(*, actor: User | None, data: Mapping[str, Any]) -> ConcessionPolicy:
     require_role(actor=actor, roles=(Role.ADMINISTRATOR,))
@@ -91,11 +100,7 @@ def policy_create(*, actor: User | None, data: Mapping[str, Any]) -> ConcessionP
         raise ValueError(f"unknown policy fields {sorted(unknown)}")
     policy = ConcessionPolicy(**data)
     policy.full_clean()
-    try:
-        with transaction.atomic():
-            policy.save()
-    except IntegrityError as exc:
-        raise _conflict(exc) from exc
+    _save(policy)
     return policy
 
 
@@ -117,11 +122,7 @@ def policy_update(
         raise ValidationError({"is_active": [_default_stays()]})
     policy.full_clean()
     policy.lock_version += 1
-    try:
-        with transaction.atomic():
-            policy.save()
-    except IntegrityError as exc:
-        raise _conflict(exc) from exc
+    _save(policy)
     return policy
 
 

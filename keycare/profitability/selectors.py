@@ -15,7 +15,7 @@ from keycare.users.models import User
 
 from . import calculations as calc
 from .choices import LEVEL_ORDER, ApprovalLevel, ConcessionStatus, StepStatus
-from .concessions import actor_level
+from .concessions import actor_level, request_scope_action
 from .filters import ConcessionFilterSet
 from .models import Concession, ConcessionEvent, ConcessionStep
 
@@ -59,6 +59,21 @@ def concession_list(*, actor: User, filters: Mapping[str, Any] | None = None,
         )
     )
     return filter_queryset(ConcessionFilterSet, filters, qs)
+
+
+def concession_requestable_accounts(*, actor: User, limit: int = 1000) -> QuerySet:
+    """The accounts the actor may ask a concession for (the rule of
+    `concession_may_request`, as a queryset), by name, for a select."""
+    from keycare.accounts.models import Account
+
+    action = request_scope_action(actor)
+    if action is None:
+        return Account.objects.none()
+    return (
+        restrict(Account.objects.all(), actor, action)
+        .only("pk", "name")
+        .order_by("name", "id")[:limit]
+    )
 
 
 def concession_inbox_count(*, actor: User) -> int:

@@ -111,19 +111,24 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat() if moment else None
 
 
-def webhook_payload(webhook: Webhook, alert: SlaAlert, subject: str, body: str) -> dict:
+def robot_or_json(webhook: Webhook, subject: str, body: str, data: dict) -> dict:
+    """What a webhook is sent: the text for a WeCom or DingTalk robot (both take
+    {"msgtype": "text", "text": {"content": …}}), else `data` as generic JSON."""
     if webhook.format in (Webhook.Format.WECOM, Webhook.Format.DINGTALK):
-        # both robots take {"msgtype": "text", "text": {"content": …}}
         return {"msgtype": "text", "text": {"content": f"{subject}\n{body}"}}
+    return data
+
+
+def webhook_payload(webhook: Webhook, alert: SlaAlert, subject: str, body: str) -> dict:
     ticket = alert.ticket
-    return {
+    return robot_or_json(webhook, subject, body, {
         "event": "sla_alert", "level": alert.level, "level_name": SlaAlert.Level(alert.level).name.lower(),
         "target": alert.target, "ticket": {"id": ticket.pk, "number": ticket.number, "subject": ticket.subject,
         "account": ticket.account.name, "priority": ticket.priority,
         "first_response_due_at": _iso(ticket.first_response_due_at),
         "resolution_due_at": _iso(ticket.resolution_due_at)},
         "recipients": alert.recipients, "subject": subject, "text": body,
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def post_json(url: str, payload: dict, timeout: float = 10) -> None:

@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keycare.accounts.models import Account
-from keycare.accounts.selectors import account_get, account_list, contact_list, equipment_list
+from keycare.accounts.selectors import account_get, contact_list, equipment_list
 from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
-from keycare.core.scoping import restrict
 from keycare.profitability.choices import ApprovalLevel, ConcessionStatus, StepStatus
 from keycare.profitability.concessions import (
     breach_text,
@@ -40,6 +39,7 @@ from keycare.profitability.selectors import (
     concession_get,
     concession_inbox_count,
     concession_list,
+    concession_requestable_accounts,
 )
 from keycare.service.selectors import ticket_list
 from keycare.users.choices import Role
@@ -194,18 +194,6 @@ class ConcessionListView(ProfitPage):
 # --- a new request -----------------------------------------------------------------------
 
 
-def _requestable_accounts(actor):
-    """The accounts the actor may ask a concession for, for the account select: the rule of
-    `concession_may_request` as a queryset (the chosen account is checked again by it)."""
-    if actor.has_role(Role.SERVICE_MANAGER, Role.EXECUTIVE, Role.ADMINISTRATOR):
-        accounts = account_list(actor=actor)
-    elif actor.has_role(Role.KEY_ACCOUNT_MANAGER):
-        accounts = restrict(Account.objects.all(), actor, "change").order_by("name", "id")
-    else:
-        return Account.objects.none()
-    return accounts.select_related(None).only("pk", "name")[:1000]
-
-
 class ConcessionNewView(PageView):
     """GET without an account: choose it. With `?account=<id>`: the request form. POST
     `action=simulate` shows the profit simulation (only the form and the simulation when
@@ -263,7 +251,7 @@ class ConcessionNewView(PageView):
         account = self._account(request)
         if account is None:
             return TemplateResponse(request, self.template_name,
-                                    {"account": None, "accounts": _requestable_accounts(request.user)})  # fmt: skip
+                                    {"account": None, "accounts": concession_requestable_accounts(actor=request.user)})  # fmt: skip
         return self._render(request, self._context(request, account, self._form(request, account)))
 
     def post(self, request):
