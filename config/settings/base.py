@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "keycare.service",
     "keycare.profitability",
     "keycare.insights",
+    "keycare.engagement",
     "keycare.dataio",
     "keycare.demo",
     # KeyCare interfaces

@@ -1,0 +1,1 @@
+"""The engagement ticks (registered with keycare.core.ticks): the reminders."""
