@@ -52,6 +52,11 @@ def _seeded_defaults(request):
     insights_defaults_ensure()
     if not ConcessionPolicy.objects.exists():
         profitability_defaults_ensure(ConcessionPolicy, ProfitabilitySettings)
+    from django.apps import apps
+
+    from keycare.engagement.defaults import seed as engagement_defaults_seed
+
+    engagement_defaults_seed(apps)
 
 
 @pytest.fixture
