@@ -246,6 +246,13 @@ SPECTACULAR_SETTINGS = {
         "ApprovalLevelEnum": "keycare.profitability.choices.ApprovalLevel",
         "StepStatusEnum": "keycare.profitability.choices.StepStatus",
         "CostDriverEnum": "keycare.profitability.choices.CostDriver",
+        "ActivityKindEnum": "keycare.engagement.choices.ActivityKind",
+        "ActivityStatusEnum": "keycare.engagement.choices.ActivityStatus",
+        "PainStatusEnum": "keycare.engagement.choices.PainStatus",
+        "EventKindEnum": "keycare.engagement.choices.EventKind",
+        "EventStatusEnum": "keycare.engagement.choices.EventStatus",
+        "InvitationStatusEnum": "keycare.engagement.choices.InvitationStatus",
+        "GiftStatusEnum": "keycare.engagement.choices.GiftStatus",
     },
 }
 

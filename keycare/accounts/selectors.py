@@ -172,13 +172,18 @@ def personal_data_log(*, actor: User, contact: Contact) -> QuerySet[PersonalData
 class RelationshipMap:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    #: coach paths to highlight, each a list of node ids ("c12", "u3") from the first person
+    #: to ask to the decision maker (engagement coverage computes them)
+    paths: list[list[str]] = field(default_factory=list)
 
 
-def account_relationship_map(*, contacts: list[Contact], account: Account) -> RelationshipMap:
+def account_relationship_map(
+    *, contacts: list[Contact], account: Account, paths: list[list[str]] | None = None
+) -> RelationshipMap:
     """The org chart and coach paths as a graph: contacts (decision makers and coaches
     highlighted), reports-to and introduced-by edges, and colleagues who introduced someone.
     Built from the contacts already loaded for the page (no extra query)."""
-    graph = RelationshipMap()
+    graph = RelationshipMap(paths=[list(p) for p in paths or []])
     ids = {c.pk for c in contacts}
     for c in contacts:
         graph.nodes.append(

@@ -12,6 +12,17 @@ from .account_types import (
 )
 from .accounts import AccountViewSet, ContactViewSet, EquipmentViewSet, OrderViewSet, ProductViewSet
 from .concessions import ConcessionViewSet
+from .engagement_activities import ActivityViewSet, PainViewSet, ReferenceCustomerViewSet
+from .engagement_events import EventViewSet, GiftViewSet, VipLevelViewSet, VipMemberViewSet
+from .engagement_programme import (
+    CoverageDetailApi,
+    CoverageListApi,
+    ExecutiveOverdueApi,
+    MyWeekApi,
+    PlaybookViewSet,
+    SponsoredAccountsApi,
+)
+from .engagement_reminders import ReminderViewSet
 from .insights import (
     ClvApi,
     ConcentrationApi,
@@ -82,6 +93,15 @@ router.register("maintenance-plans", MaintenancePlanViewSet, basename="maintenan
 router.register("service-teams", ServiceTeamViewSet, basename="service-team")
 router.register("surveys", NpsSurveyViewSet, basename="survey")
 router.register("concessions", ConcessionViewSet, basename="concession")
+router.register("events", EventViewSet, basename="event")
+router.register("gifts", GiftViewSet, basename="gift")
+router.register("vip-members", VipMemberViewSet, basename="vip-member")
+router.register("vip-levels", VipLevelViewSet, basename="vip-level")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("pains", PainViewSet, basename="pain")
+router.register("reference-customers", ReferenceCustomerViewSet, basename="reference-customer")
+router.register("playbooks", PlaybookViewSet, basename="playbook")
+router.register("reminders", ReminderViewSet, basename="reminder")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -196,6 +216,15 @@ urlpatterns = [
         "concession-policies/<int:pk>/",
         ConcessionPolicyDetailApi.as_view(),
         name="concession_policy_detail",
+    ),
+    path("coverage/", CoverageListApi.as_view(), name="coverage_list"),
+    path("coverage/<int:pk>/", CoverageDetailApi.as_view(), name="coverage_detail"),
+    path("my-week/", MyWeekApi.as_view(), name="my_week"),
+    path("sponsored-accounts/", SponsoredAccountsApi.as_view(), name="sponsored_accounts"),
+    path(
+        "sponsored-accounts/overdue/",
+        ExecutiveOverdueApi.as_view(),
+        name="executive_overdue",
     ),
     path("", include(router.urls)),
 ]

@@ -39,6 +39,7 @@ from keycare.users.choices import Role
 from keycare.users.models import User
 from keycare.users.services import user_create
 
+from .engagement import engagement_demo_generate
 from .geography import BRAND_WORDS, INDUSTRIES, PROVINCES, TITLES
 
 DEMO_PASSWORD = "keycare-demo"  # noqa: S105 - printed for the demo on purpose
@@ -181,6 +182,7 @@ def demo_data_generate(*, accounts: int = 60, seed: int = 2026) -> DemoSummary:
         _nps_surveys(rng)
         _profitability(accounts_made, rng, users)
     _insights(accounts_made, rng, users)
+    engagement_demo_generate(users=users, seed=seed)
     return summary
 
 

@@ -8,4 +8,5 @@ class EngagementConfig(AppConfig):
     verbose_name = _("Engagement")
 
     def ready(self) -> None:
-        from . import costs, scopes, ticks  # noqa: F401  (scope rules, cost source, ticks)
+        # scope rules, the P&L cost source, the ticks, the personal-data eraser
+        from . import costs, reminders, scopes, ticks  # noqa: F401

@@ -77,7 +77,7 @@ def activity_scope(user, action: str) -> Q | bool:
             return verdict
         return Q(account__in=Account.objects.filter(verdict).values("pk"))
     if action == "delete":
-        return True if user.has_role(Role.ADMINISTRATOR) else False
+        return user.has_role(Role.ADMINISTRATOR)
     return _or(_accounts(user, action), Q(owner=user)) if _staff(user) else False
 
 

@@ -1,3 +1,5 @@
+from keycare.users.choices import STAFF_ROLES
+
 from .navigation import nav_for
 
 
@@ -9,4 +11,6 @@ def navigation(request):
     return {
         "nav_items": items,
         "nav_active": next((item.key for item in items if item.is_active(url_name)), ""),
+        # the bell of the top bar, for staff; its count is fetched after the page loads
+        "reminders_badge": bool(items) and user.has_role(*STAFF_ROLES),
     }

@@ -64,7 +64,25 @@ NAV_ITEMS = [
         ),
         pages=("profitability", "concession", "cost_rate"),
     ),
-    NavItem("engagement", _("Engagement"), None, frozenset(STAFF_ROLES), available=False),
+    NavItem(
+        "engagement",
+        _("Engagement"),
+        "web:my_week",
+        frozenset(STAFF_ROLES),
+        pages=(
+            "engagement",
+            "activity",
+            "pain",
+            "calendar",
+            "reference",
+            "style",
+            "my_week",
+            "coverage",
+            "sponsor",
+            "playbook",
+            "reminder",
+        ),
+    ),
     NavItem("admin", _("Administration"), "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]
 

@@ -214,6 +214,18 @@ def important_date_remove(*, actor: User, item: ImportantDate, channel: str = "w
     _log(actor, item.contact, PersonalDataAction.CHANGE, channel)
 
 
+#: Records other apps derive from a person's personal details (e.g. birthday reminders), erased
+#: with them in the same transaction; each takes the contact. Registered at start-up with
+#: `personal_data_eraser`, so this app needs to know nothing of them.
+PERSONAL_DATA_ERASERS: list = []
+
+
+def personal_data_eraser(func):
+    if func not in PERSONAL_DATA_ERASERS:
+        PERSONAL_DATA_ERASERS.append(func)
+    return func
+
+
 @transaction.atomic
 def personal_details_erase(*, actor: User, contact: Contact, channel: str = "web") -> None:
     """Erase one person's personal details on request (right to erasure), keeping the
@@ -225,4 +237,6 @@ def personal_details_erase(*, actor: User, contact: Contact, channel: str = "web
         )
     PersonalDetails.objects.filter(contact=contact).delete()
     ImportantDate.objects.filter(contact=contact).delete()
+    for erase in PERSONAL_DATA_ERASERS:
+        erase(contact)
     _log(actor, contact, PersonalDataAction.ERASE, channel)

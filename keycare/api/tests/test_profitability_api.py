@@ -252,14 +252,15 @@ def test_pnl_list_query_count_is_fixed(executive, django_assert_num_queries):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=executive).key}")
     sell(AccountFactory(), list_price="1000", net_price="1000", cost="500")
-    # token + user, roles, the accounts, orders, rates, tickets, visits, concessions
-    with django_assert_num_queries(8):
+    # token + user, roles, the accounts, orders, rates, tickets, visits, concessions, and the
+    # engagement costs (activities, gifts, event shares)
+    with django_assert_num_queries(11):
         assert client.get(f"/api/v1/profitability/?{YEAR}").json()["count"] == 1
     for _ in range(4):
         account = AccountFactory()
         sell(account, list_price="1000", net_price="1000", cost="500")
         TicketFactory(account=account, opened_at=APRIL_FIRST)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(11):
         assert client.get(f"/api/v1/profitability/?{YEAR}").json()["count"] == 5
 
 

@@ -221,9 +221,7 @@ class Gift(TimeStampedModel):
         "Activity", verbose_name=_("activity"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="gifts",
     )  # fmt: skip
-    limit = models.DecimalField(
-        _("yearly limit when recorded"), null=True, blank=True, **MONEY
-    )
+    limit = models.DecimalField(_("yearly limit when recorded"), null=True, blank=True, **MONEY)
     year_total = models.DecimalField(
         _("this person's gifts in the year, with this one"), default=0, **MONEY
     )

@@ -4,8 +4,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from keycare.accounts.choices import AccountTeamRole, AccountTier, AccountType, BuyingRole
-from keycare.accounts.choices import DecisionStyle
+from keycare.accounts.choices import (
+    AccountTeamRole,
+    AccountTier,
+    AccountType,
+    BuyingRole,
+    DecisionStyle,
+)
 from keycare.core.i18n import in_language
 from keycare.core.scoping import RestrictedQuerySet
 

@@ -56,6 +56,12 @@ RESOURCES = {
     "insights-type": "account", "insights-assessment": "assessment",
     "concession": "concession", "concession_policy": None, "cost_rate": None,
     "cost-rate": None, "concession-policy": None, "profitability_account": "account",
+    "reminder": "reminder",
+    "activity": "activity", "activity_attachment": "activity_attachment", "pain": "pain",
+    "pain_account": "account", "reference": "account", "reference-customer": "reference",
+    "coverage": "account", "event": "event", "gift": "gift", "vip-member": "vip_member",
+    "vip_member": "vip_member", "vip-level": None, "vip_level": None, "vip_club": None,
+    "playbook": None, "my_week": None, "sponsor": None,
 }  # fmt: skip
 SKIP = {"web:logout", "set_language", "api:mail_in", "api:token_obtain"}  # no data, or POST-only
 
@@ -128,7 +134,43 @@ def neighbour(admin_user, engineer, portal_user):
     )  # fmt: skip
     concession = concession_submit(actor=admin_user, account=other, kind="goodwill_parts",
                                    data={"amount": "100"}, reason="neighbour-secret 补偿")  # fmt: skip
+    from keycare.engagement.models import Reminder
+
+    reminder = Reminder.objects.create(  # a staff member's reminder about the other account
+        user=admin_user, kind="gift_approval", key="gift:neighbour", account=other,
+        contact=contact, params={"title": "neighbour-secret 礼品"},
+    )  # fmt: skip
+    from keycare.engagement.services.activities import activity_attachment_add, activity_create
+    from keycare.engagement.services.pains import pain_create
+    from keycare.engagement.services.programme import reference_customer_set
+
+    activity = activity_create(actor=admin_user, account=other, kind="meeting",
+                               contacts=[contact], subject="neighbour-secret 拜访",
+                               planned_at=timezone.now())  # fmt: skip
+    minutes = SimpleUploadedFile("neighbour-secret-minutes.pdf", b"%PDF-1.7\n%%EOF\n")
+    activity_file = activity_attachment_add(actor=admin_user, activity=activity, upload=minutes)
+    pain = pain_create(actor=admin_user, account=other, title="neighbour-secret 停机",
+                       raised_by=contact)  # fmt: skip
+    reference = reference_customer_set(actor=admin_user, account=other, data={
+        "consent": True, "showcase": "neighbour-secret 产线"})  # fmt: skip
+    from keycare.engagement.services.events import Invitee, event_create, event_invite
+    from keycare.engagement.services.gifts import gift_record
+    from keycare.engagement.services.vip import vip_member_add
+
+    event = event_create(actor=admin_user, data={
+        "name": "neighbour-secret 晚宴", "kind": "social", "starts_at": timezone.now(),
+        "ends_at": timezone.now() + dt.timedelta(hours=3)})  # fmt: skip
+    event_invite(actor=admin_user, event=event, invitees=[Invitee(contact=contact)])
+    gift = gift_record(actor=admin_user, contact=contact, value="100", occasion="neighbour-secret",
+                       description="neighbour-secret 茶叶", given_on=today)  # fmt: skip
+    other.tier = "gold"
+    other.save(update_fields=["tier"])
+    member = vip_member_add(actor=admin_user, contact=contact)
     return {
+        "event": event.pk, "gift": gift.pk, "vip_member": member.pk,
+        "activity": activity.pk, "activity_attachment": activity_file.pk, "pain": pain.pk,
+        "reference": reference.pk,
+        "reminder": reminder.pk,
         "concession": concession.pk,
         "account": other.pk, "contact": contact.pk, "product": product.pk, "equipment": unit.pk,
         "order": order.pk, "ticket": ticket.pk, "attachment": attachment.pk, "visit": visit.pk,
@@ -138,6 +180,17 @@ def neighbour(admin_user, engineer, portal_user):
 
 
 def _snapshot(ids):
+    from keycare.engagement.models import (
+        Activity,
+        BusinessEvent,
+        EventInvitation,
+        Gift,
+        Pain,
+        ReferenceCustomer,
+        Reminder,
+        VipMember,
+    )
+
     ticket = Ticket.objects.get(pk=ids["ticket"])
     return (
         Ticket.objects.count(), TicketComment.objects.count(), TicketEvent.objects.count(),
@@ -145,6 +198,14 @@ def _snapshot(ids):
         ticket.version, ticket.status, ticket.assignee_id,
         list(AccountTypeAssessment.objects.values_list("pk", "confirmed_type", "reason")),
         list(Concession.objects.values_list("pk", "status", "version")),
+        list(Reminder.objects.values_list("pk", "read_at")),
+        list(Activity.objects.values_list("pk", "version", "status")),
+        list(Pain.objects.values_list("pk", "version", "status")),
+        list(ReferenceCustomer.objects.values_list("pk", "lock_version")),
+        list(BusinessEvent.objects.values_list("pk", "version", "status")),
+        list(EventInvitation.objects.values_list("pk", "version", "status")),
+        list(Gift.objects.values_list("pk", "version", "status")),
+        list(VipMember.objects.values_list("pk", "version", "is_active")),
     )  # fmt: skip
 
 

@@ -268,12 +268,12 @@ def test_the_pnl_list_takes_a_fixed_number_of_queries(
     _sell(AccountFactory(owner=kam), 1000, 500)
     client.get(reverse("web:profitability_pnl"), PERIOD)  # warm the session
     # session, user, roles; visible accounts; orders, rates, tickets, visits, concessions;
-    # the region and industry selects
-    with django_assert_num_queries(11):
+    # the engagement costs (activities, gifts, event shares); the region and industry selects
+    with django_assert_num_queries(14):
         assert client.get(reverse("web:profitability_pnl"), PERIOD).status_code == 200
     for _ in range(4):
         _sell(AccountFactory(owner=kam), 2000, 500)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(14):
         page = client.get(reverse("web:profitability_pnl"), PERIOD)
     assert len(page.context["page"].object_list) == 5
 

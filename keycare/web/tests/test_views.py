@@ -168,10 +168,18 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
     product = ProductFactory()
     branch = AccountFactory(parent=account, owner=kam)
 
+    from keycare.engagement.models import Pain
+    from keycare.engagement.tests.programme_helpers import done
+
     def add_data(n):
         boss = ContactFactory(account=account)
         for _ in range(n):
             ContactFactory(account=account, reports_to=boss)
+            # engagement: a decision maker a colleague introduced, met, with a pain raised
+            dm = ContactFactory(account=account, buying_role="decision_maker",
+                                introduced_by_user=kam)  # fmt: skip
+            done(account, owner=kam, contacts=[dm], next_step="报价", next_step_due=None)
+            Pain.objects.create(account=account, title="停机", raised_by=dm)
             AccountTeamMemberFactory(account=account)
             AccountFactory(parent=branch, owner=kam)
             EquipmentFactory(account=account, product=product)
@@ -190,13 +198,19 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
     # latest and the confirming assessment in one query (its strategy too once typed);
     # the P&L section: the account's own P&L and its group's (orders, rates, tickets,
     # visits, concessions each), has-branches, the policies and the flagged order lines,
-    # the recent concessions, may-request
-    with django_assert_num_queries(36):
+    # the recent concessions, may-request; the engagement costs in each P&L (activities,
+    # gifts, events: 3); the engagement section (may see the account, the settings row,
+    # memberships, contacts with their last touch, the colleagues who introduced someone,
+    # who met them last: their touches, activities and participants; the open next steps,
+    # the open pains: 11)
+    with django_assert_num_queries(50):
         assert client.get(url).status_code == 200
     add_data(8)
-    with django_assert_num_queries(36):
+    with django_assert_num_queries(50):
         response = client.get(url)
-    assert len(response.context["contacts"]) == 12  # two bosses and their ten reports
+    assert len(response.context["contacts"]) == 22  # two bosses, ten reports, ten decision makers
+    assert len(response.context["engagement"]["coverage"].decision_makers) == 10
+    assert len(response.context["engagement"]["pains"]) == 10
     assert len(response.context["subtree"]) == 11
     assert response.context["revenue"].order_count == 10
     assert len(response.context["open_tickets"]) == 5  # the latest five of ten

@@ -106,7 +106,12 @@ class AccountDetailView(PageView):
         actor = self.request.user
         account = _get_or_404(selectors.account_get, actor=actor, pk=pk)
         contacts = selectors.account_contacts(actor=actor, account=account)
-        graph = selectors.account_relationship_map(contacts=contacts, account=account)
+        from .engagement_programme import account_engagement_section
+
+        engagement = account_engagement_section(actor=actor, account=account)
+        graph = selectors.account_relationship_map(
+            contacts=contacts, account=account, paths=engagement["paths"] if engagement else []
+        )
         subtree = selectors.account_subtree(actor=actor, account=account)
         equipment = selectors.equipment_list(actor=actor, filters={"account": account.pk})
         revenue = selectors.account_revenue_by_month(actor=actor, account=account)
@@ -143,7 +148,13 @@ class AccountDetailView(PageView):
             "ancestors": selectors.account_ancestors(actor=actor, account=account),
             "subtree": subtree,
             "contacts": contacts,
-            "graph": {"nodes": graph.nodes, "links": graph.links, "labels": _graph_labels()},
+            "graph": {
+                "nodes": graph.nodes,
+                "links": graph.links,
+                "labels": _graph_labels(),
+                "paths": graph.paths,
+            },
+            "engagement": engagement,
             "equipment": equipment_rows,
             "equipment_count": equipment.count(),
             "orders": orders,
@@ -268,7 +279,15 @@ class ContactDetailView(PageView):
             "may_see_personal": may_see,
             "access_log": log,
             "can_change": user_can(actor, "change", contact),
+            **_contact_engagement(actor, contact),
         }
+
+
+def _contact_engagement(actor, contact) -> dict:
+    """How to deal with them and their recent activities (the engagement box)."""
+    from .engagement_activities import contact_engagement
+
+    return contact_engagement(actor, contact)
 
 
 class ContactFormView(PageView):

@@ -98,12 +98,22 @@
       };
     },
     graph: function (d) {
+      // the coach paths to the decision makers not met: their nodes and edges (either way)
+      var onPath = {}, pathEdges = {};
+      (d.paths || []).forEach(function (path) {
+        path.forEach(function (id, i) {
+          onPath[id] = true;
+          if (i > 0) { pathEdges[[path[i - 1], id].sort().join("|")] = true; }
+        });
+      });
       var nodes = d.nodes.map(function (n) {
         var key = ROLE_COLOURS[n.role] ? n.role : "unknown";
+        var style = { color: ROLE_COLOURS[key], opacity: n.active ? 1 : 0.4 };
+        if (onPath[n.id]) { style.borderColor = "#f76707"; style.borderWidth = 3; }
         return {
           id: n.id, name: n.name, value: n.title,
           symbolSize: 18 + 6 * (n.influence || 3),
-          itemStyle: { color: ROLE_COLOURS[key], opacity: n.active ? 1 : 0.4 },
+          itemStyle: style,
           // functions, not string templates: a name is text ("{b}" in it is no placeholder)
           label: { show: true, formatter: function () { return n.name + (n.role_label ? "\n" + n.role_label : ""); } },
           tooltip: { formatter: function () { return esc(n.name + (n.title ? " · " + n.title : "") + (n.active ? "" : " · " + d.labels.left)); } }
@@ -111,9 +121,10 @@
       });
       var links = d.links.map(function (l) {
         var introduced = l.kind === "introduced";
+        var path = pathEdges[[l.source, l.target].sort().join("|")];
         return {
           source: l.source, target: l.target,
-          lineStyle: { type: introduced ? "dashed" : "solid", color: introduced ? "#2fb344" : "#667382", width: 1.5 },
+          lineStyle: { type: introduced ? "dashed" : "solid", color: path ? "#f76707" : (introduced ? "#2fb344" : "#667382"), width: path ? 4 : 1.5 },
           label: { show: false, formatter: function () { return introduced ? d.labels.introduced : d.labels.reports_to; } }
         };
       });

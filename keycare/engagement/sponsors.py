@@ -1,0 +1,275 @@
+"""The executive sponsor programme (高层互动): each key account can have an executive sponsor
+(the "chief account manager", 首席客户经理: an account team member in the executive sponsor
+role); the playbook's executive visit cadence says how often an executive meets the
+account (e.g. strategic accounts: each quarter).
+
+- `sponsored_accounts`: an executive's own page — the accounts they sponsor, with the next
+  executive visit due (and the days overdue), the coverage score and the service health of
+  each (SLA compliance, open breached and escalated tickets, CSAT);
+- `executive_overdue_report`: the key accounts with no executive contact within their
+  cadence, and those with no sponsor at all (flagged).
+
+Both read set-based: a fixed number of queries whatever the number of accounts."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import django_filters
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from keycare.accounts.choices import AccountTeamRole, AccountTier, AccountType
+from keycare.accounts.models import Account, AccountTeamMember
+from keycare.core.filtering import filter_queryset
+from keycare.core.scoping import restrict
+from keycare.service.choices import OPEN_STATUSES, SlaState
+from keycare.service.models import SlaAlert, Ticket, TicketRating
+from keycare.users.models import User
+
+from .cadences import CadenceStatus, cadence_statuses
+from .choices import ActivityKind
+from .coverage import (
+    Coverage,
+    by_account_value,
+    coverage_for_accounts,
+    engagement_may_view,
+    key_accounts,
+    with_account_value,
+)
+
+#: The period of the service figures: the last twelve months, as on the account 360 page.
+HEALTH_DAYS = 365
+
+
+# --- service health ----------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceHealth:
+    resolved: int = 0
+    sla_compliance: float | None = None
+    open: int = 0
+    breached: int = 0
+    escalated: int = 0
+    ratings: int = 0
+    csat: float | None = None
+
+
+def service_health(
+    *, actor: User, account_ids: list[int], now: dt.datetime | None = None
+) -> dict[int, ServiceHealth]:
+    """{account id: its service health} over the tickets the actor sees: open tickets with
+    a breached SLA and those escalated to the executives (as of now), and over the last
+    twelve months the SLA compliance of the resolved tickets and CSAT — the service
+    dashboard's own roll-up, grouped by account. Three grouped queries."""
+    # the service dashboard's roll-up (SLA met % and CSAT by a key), here by account
+    from keycare.service.dashboard import _rollup
+
+    if not account_ids:
+        return {}
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=HEALTH_DAYS)
+    tickets = restrict(Ticket.objects.filter(account_id__in=account_ids), actor, "view")
+    breached = Q(response_sla=SlaState.BREACHED) | Q(resolution_sla=SlaState.BREACHED)
+    escalated = Exists(
+        SlaAlert.objects.filter(ticket_id=OuterRef("pk"), level=SlaAlert.Level.ESCALATED)
+    )
+    health = {pk: ServiceHealth() for pk in account_ids}
+    for row in (
+        tickets.filter(status__in=OPEN_STATUSES)
+        .values("account_id")
+        .annotate(
+            open=Count("id"),
+            breached=Count("id", filter=breached),
+            escalated=Count("id", filter=Q(escalated)),
+        )
+        .order_by()
+    ):
+        h = health[row["account_id"]]
+        h.open, h.breached, h.escalated = row["open"], row["breached"], row["escalated"]
+    resolved = tickets.filter(resolved_at__gte=since).order_by()
+    ratings = TicketRating.objects.filter(
+        ticket__in=tickets.values("pk"), rated_at__gte=since, score__isnull=False
+    ).order_by()
+    for account_id, figures in _rollup(resolved, ratings, "account").items():
+        h = health[account_id]
+        h.resolved, h.sla_compliance = figures["resolved"], figures["sla_compliance"]
+        h.ratings, h.csat = figures["ratings"], figures["csat"]
+    return health
+
+
+# --- executive cadence -----------------------------------------------------------------------
+
+
+@dataclass
+class ExecutiveCadence:
+    """The executive visit cadence of an account: the most urgent of its playbook's
+    executive visit items (None: its playbook asks for none)."""
+
+    status: CadenceStatus | None
+
+    @property
+    def due_on(self) -> dt.date | None:
+        return self.status.due_on if self.status else None
+
+    @property
+    def overdue_days(self) -> int:
+        return self.status.overdue_days if self.status else 0
+
+    @property
+    def last_done_at(self) -> dt.datetime | None:
+        return self.status.last_done_at if self.status else None
+
+    @property
+    def every_days(self) -> int | None:
+        return self.status.item.every_days if self.status else None
+
+    @property
+    def missed(self) -> bool:
+        """No executive contact within the cadence: never, or overdue."""
+        return self.status is not None and (self.status.never_done or self.status.is_overdue)
+
+
+def executive_cadences(accounts: list[Account], today: dt.date) -> dict[int, ExecutiveCadence]:
+    statuses: dict[int, list[CadenceStatus]] = defaultdict(list)
+    for status in cadence_statuses(accounts=accounts, today=today):
+        if status.item.kind == ActivityKind.EXECUTIVE_VISIT:
+            statuses[status.account_id].append(status)
+    return {
+        a.pk: ExecutiveCadence(
+            min(statuses[a.pk], key=lambda s: (s.due_on, s.item.position, s.item.pk))
+            if statuses.get(a.pk)
+            else None
+        )
+        for a in accounts
+    }
+
+
+def _sponsors(account_ids: list[int]) -> dict[int, list[User]]:
+    sponsors: dict[int, list[User]] = defaultdict(list)
+    for member in (
+        AccountTeamMember.objects.filter(
+            account_id__in=account_ids, role=AccountTeamRole.EXECUTIVE_SPONSOR
+        )
+        .select_related("user")
+        .order_by("user__username", "id")
+    ):
+        sponsors[member.account_id].append(member.user)
+    return sponsors
+
+
+# --- my sponsored accounts ---------------------------------------------------------------
+
+
+@dataclass
+class SponsoredAccount:
+    account: Account
+    executive: ExecutiveCadence
+    coverage: Coverage
+    health: ServiceHealth
+
+    @property
+    def coverage_score(self) -> int:
+        return self.coverage.score
+
+
+def sponsored_accounts(*, actor: User, today: dt.date | None = None) -> list[SponsoredAccount]:
+    """The accounts the actor sponsors (their account team role), the most overdue
+    executive visit first, then the next due, then by account value. Staff only (others:
+    none). A fixed number of queries."""
+    if not engagement_may_view(actor):
+        return []
+    today = today or timezone.localdate()
+    mine = AccountTeamMember.objects.filter(user=actor, role=AccountTeamRole.EXECUTIVE_SPONSOR)
+    accounts = list(
+        by_account_value(
+            with_account_value(
+                restrict(Account.objects.filter(pk__in=mine.values("account_id")), actor, "view"),
+                today,
+            ).select_related("owner")
+        )
+    )
+    ids = [a.pk for a in accounts]
+    cadence = executive_cadences(accounts, today)
+    coverage = coverage_for_accounts(account_ids=ids, today=today)
+    health = service_health(actor=actor, account_ids=ids)
+    rows = [SponsoredAccount(account=a, executive=cadence[a.pk], coverage=coverage[a.pk],
+                             health=health[a.pk]) for a in accounts]  # fmt: skip
+    rank = {a.pk: i for i, a in enumerate(accounts)}
+    far = dt.date.max
+    rows.sort(key=lambda r: (-r.executive.overdue_days, r.executive.due_on or far,
+                             rank[r.account.pk]))  # fmt: skip
+    return rows
+
+
+# --- the executive overdue report ------------------------------------------------------------
+
+
+class ExecutiveOverdueFilterSet(django_filters.FilterSet):
+    owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id")
+    tier = django_filters.ChoiceFilter(label=_("Tier"), choices=AccountTier.choices)
+    account_type = django_filters.ChoiceFilter(label=_("Account type"), choices=AccountType.choices)
+    province = django_filters.CharFilter(label=_("Region"), field_name="province")
+    sponsor = django_filters.NumberFilter(label=_("Executive sponsor"), method="by_sponsor")
+
+    class Meta:
+        model = Account
+        fields = []
+
+    def by_sponsor(self, queryset, name, value):
+        sponsors = AccountTeamMember.objects.filter(
+            user_id=value, role=AccountTeamRole.EXECUTIVE_SPONSOR
+        )
+        return queryset.filter(pk__in=sponsors.values("account_id"))
+
+
+@dataclass
+class ExecutiveOverdueRow:
+    account: Account
+    sponsors: list[User]
+    executive: ExecutiveCadence
+    value_rank: int = 0
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def no_sponsor(self) -> bool:
+        return not self.sponsors
+
+
+def executive_overdue_report(
+    *, actor: User, filters: Mapping[str, Any] | None = None, today: dt.date | None = None
+) -> list[ExecutiveOverdueRow]:
+    """The key accounts the actor sees (filtered by owner, tier, type, region, sponsor)
+    with no executive contact within their cadence — never, or overdue — and those with no
+    executive sponsor at all (flagged `no_sponsor`; `missed` for the cadence), the most
+    overdue first (never visited before overdue), then by account value. A fixed number of
+    queries."""
+    if not engagement_may_view(actor):
+        return []
+    today = today or timezone.localdate()
+    accounts = filter_queryset(ExecutiveOverdueFilterSet, filters, key_accounts(actor=actor))
+    accounts = list(by_account_value(accounts))
+    cadence = executive_cadences(accounts, today)
+    sponsors = _sponsors([a.pk for a in accounts])
+    rows = []
+    for rank, account in enumerate(accounts):
+        row = ExecutiveOverdueRow(account=account, sponsors=sponsors.get(account.pk, []),
+                                  executive=cadence[account.pk], value_rank=rank)  # fmt: skip
+        if row.executive.missed:
+            row.flags.append("missed")
+        if row.no_sponsor:
+            row.flags.append("no_sponsor")
+        if row.flags:
+            rows.append(row)
+
+    def urgency(row: ExecutiveOverdueRow) -> tuple:
+        status = row.executive.status
+        never = status is not None and status.never_done
+        return (not never, -row.executive.overdue_days, row.value_rank)
+
+    rows.sort(key=urgency)
+    return rows
