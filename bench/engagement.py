@@ -1,6 +1,8 @@
 """Benchmark: key-person engagement over K key accounts — buying-centre coverage with coach
 paths (`coverage_for_accounts`), the playbook cadences (`cadence_statuses`), the coverage
-report an executive opens (`coverage_list`), a key account manager's "My week" (`my_week`)
+report an executive opens (`coverage_list`: a page read from the materialised
+`AccountCoverage`, next to `coverage_refresh`, the hourly tick that fills it, and the
+executive overdue report), a key account manager's "My week" (`my_week`)
 and one reminders run (`reminders_generate`) — next to the floor: the last touch of every
 contact as one plain grouped SQL query, on the same database.
 
@@ -133,6 +135,7 @@ def main() -> None:
     work = scratch_django(postgres=args.postgres, keep=args.keep)
     if not args.keep:
         atexit.register(shutil.rmtree, work, ignore_errors=True)
+    from django.core.paginator import Paginator
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -140,8 +143,10 @@ def main() -> None:
     from keycare.accounts.models import Account
     from keycare.engagement.cadences import cadence_statuses
     from keycare.engagement.coverage import coverage_for_accounts, coverage_list
+    from keycare.engagement.coverage_ticks import coverage_refresh
     from keycare.engagement.reminders import reminders_generate
     from keycare.engagement.selectors.my_week import my_week
+    from keycare.engagement.sponsors import executive_overdue_report
 
     accounts, kams, executive = generate(args)
     with connection.cursor() as cursor:
@@ -178,7 +183,14 @@ def main() -> None:
             "cadences",
             lambda: cadence_statuses(accounts=Account.objects.filter(pk__in=ids), today=today),
         )
-        rows = timed("report", lambda: coverage_list(actor=executive, today=today))
+        refreshed = timed("refresh", lambda: coverage_refresh(today=today))
+        rows = timed("report", lambda: list(Paginator(coverage_list(actor=executive), 25).page(1)))
+        flagged_rows = timed("report_flag", lambda: list(Paginator(
+            coverage_list(actor=executive, filters={"flag": "uncovered_decision_makers"}), 25
+        ).page(1)))  # fmt: skip
+        overdue = timed("overdue", lambda: list(
+            Paginator(executive_overdue_report(actor=executive, today=today), 25).page(1)
+        ))  # fmt: skip
         week = timed("my_week", lambda: my_week(actor=kams[0], today=today))
     made = timed("reminders", lambda: reminders_generate(today=today, deliver=False))
     base = _median(timings["floor"])
@@ -189,7 +201,10 @@ def main() -> None:
     labels = {
         "coverage": f"coverage_for_accounts ({len(coverage):,} accounts, {flagged:,} flagged, coach paths)",
         "cadences": f"cadence_statuses ({len(statuses):,} cadences)",
-        "report": f"coverage_list, the executive's report ({len(rows):,} rows)",
+        "refresh": f"coverage_refresh, the hourly tick's set-based upsert ({refreshed:,} accounts)",
+        "report": f"coverage_list, the executive's report from AccountCoverage (page 1: {len(rows)} rows)",
+        "report_flag": f"coverage_list filtered by a flag, in SQL (page 1: {len(flagged_rows)} rows)",
+        "overdue": f"executive_overdue_report from AccountCoverage (page 1: {len(overdue)} rows)",
         "my_week": f"my_week of a key account manager ({len(week.accounts)} accounts)",
         "reminders": f"reminders_generate, first run ({made:,} reminders recorded)",
     }  # fmt: skip

@@ -4,6 +4,9 @@
 set -eu
 PORT="${1:-8000}"
 KEYCARE="${KEYCARE:-keycare}"
+# links in emails and the calendar feed point at this server
+KEYCARE_BASE_URL="${KEYCARE_BASE_URL:-http://127.0.0.1:$PORT}"
+export KEYCARE_BASE_URL
 $KEYCARE tick --loop &
 TICK_PID=$!
 trap 'kill "$TICK_PID" 2>/dev/null || true' EXIT INT TERM

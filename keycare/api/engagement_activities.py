@@ -8,6 +8,7 @@ account, a pain by those who may change the account; only administrators remove 
 Every change carries the `version` read: a stale one is a 409 and changes nothing."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 
 from keycare.accounts.choices import DecisionStyle, Level
 from keycare.accounts.models import Account, Contact
+from keycare.accounts.scopes import may_see_costs
 from keycare.engagement.choices import ActivityKind, PainStatus, VisitDestination
 from keycare.engagement.filters import ActivityFilter, PainFilter, ReferenceFilter
 from keycare.engagement.models import Activity, ActivityAttachment, Pain, ReferenceCustomer
@@ -40,7 +42,13 @@ def _ids(help_text: str) -> serializers.ListField:
                                  help_text=help_text)  # fmt: skip
 
 
-def _version(help_text="the version you read; a stale one is a 409 and nothing changes"):
+COST_HELP = gettext_lazy(
+    "a commercial figure: only for those who may see costs (others neither see nor set it)"
+)
+VERSION_HELP = gettext_lazy("the version you read; a stale one is a 409 and nothing changes")
+
+
+def _version(help_text=VERSION_HELP):
     return serializers.IntegerField(min_value=0, help_text=help_text)
 
 
@@ -56,7 +64,7 @@ class ActivityContactSerializer(serializers.ModelSerializer):
     """One of their people, with how to deal with them (the style guidance)."""
 
     style_guidance = serializers.SerializerMethodField(
-        help_text="how to deal with a person of this decision style"
+        help_text=gettext_lazy("how to deal with a person of this decision style")
     )
 
     class Meta:
@@ -92,8 +100,10 @@ class ActivitySerializer(serializers.ModelSerializer):
     reference_account_name = NameField(source="reference_account.name", default=None)
     next_step_overdue = serializers.BooleanField(read_only=True)
     warnings = serializers.SerializerMethodField(
-        help_text="after a create or change: what to know (e.g. a reference customer over its "
-        "yearly limit of visits); the change was made"
+        help_text=gettext_lazy(
+            "after a create or change: what to know (e.g. a reference customer over its "
+            "yearly limit of visits); the change was made"
+        )
     )
 
     class Meta:
@@ -112,6 +122,18 @@ class ActivitySerializer(serializers.ModelSerializer):
     @extend_schema_field(WarningSerializer(many=True))
     def get_warnings(self, activity) -> list:
         return list(getattr(activity, "warnings", []))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["cost"].help_text = COST_HELP
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not may_see_costs(request.user):
+            data.pop("cost", None)  # a commercial figure: for those who may see costs
+        return data
 
 
 class ActivityAttachmentSerializer(serializers.ModelSerializer):
@@ -139,22 +161,25 @@ class ActivityChangeSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActivityKind.choices, required=False)
     subject = serializers.CharField(max_length=200, required=False)
     planned_at = serializers.DateTimeField(required=False, allow_null=True)
-    done_at = serializers.DateTimeField(required=False, allow_null=True, help_text=(
+    done_at = serializers.DateTimeField(required=False, allow_null=True, help_text=gettext_lazy(
         "given on create: an activity logged after the fact (done)"))  # fmt: skip
     duration_minutes = serializers.IntegerField(required=False, min_value=1)
-    owner = _id(help_text="default: you")
-    contacts = _ids("their people met (contacts of the account)")
-    participants = _ids("our people (staff users)")
-    target_contact = _id(help_text="an introduction: the person it is to reach")
+    owner = _id(help_text=gettext_lazy("default: you"))
+    contacts = _ids(gettext_lazy("their people met (contacts of the account)"))
+    participants = _ids(gettext_lazy("our people (staff users)"))
+    target_contact = _id(help_text=gettext_lazy("an introduction: the person it is to reach"))
     objective = serializers.CharField(required=False, allow_blank=True)
     outcome = serializers.CharField(required=False, allow_blank=True)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
     next_step = serializers.CharField(max_length=300, required=False, allow_blank=True)
     next_step_due = serializers.DateField(required=False, allow_null=True)
-    cost = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    cost = serializers.DecimalField(max_digits=14, decimal_places=2, required=False,
+                                    help_text=COST_HELP)  # fmt: skip
     destination = serializers.ChoiceField(choices=VisitDestination.choices, required=False,
                                           allow_blank=True)  # fmt: skip
-    reference_account = _id(help_text="a reference visit: the reference customer's account")
+    reference_account = _id(
+        help_text=gettext_lazy("a reference visit: the reference customer's account")
+    )
     host = _id()
     itinerary = serializers.CharField(required=False, allow_blank=True)
     playbook_item = _id()
@@ -184,7 +209,7 @@ class ActivityCompleteSerializer(serializers.Serializer):
     next_step_due = serializers.DateField(required=False, allow_null=True, default=None)
     cost = serializers.DecimalField(max_digits=14, decimal_places=2, required=False,
                                     allow_null=True, default=None,
-                                    help_text="empty: kept as it was")  # fmt: skip
+                                    help_text=gettext_lazy("empty: kept as it was"))  # fmt: skip
     version = _version()
 
 
@@ -319,19 +344,19 @@ class PainChangeSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    raised_by = _id(help_text="who said it (a contact of the account)")
+    raised_by = _id(help_text=gettext_lazy("who said it (a contact of the account)"))
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     impact_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False,
                                             allow_null=True)  # fmt: skip
     solution = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=PainStatus.choices, required=False)
-    owner = _id(help_text="default: you")
+    owner = _id(help_text=gettext_lazy("default: you"))
     raised_on = serializers.DateField(required=False, allow_null=True)
-    resolved_on = serializers.DateField(required=False, allow_null=True, help_text=(
+    resolved_on = serializers.DateField(required=False, allow_null=True, help_text=gettext_lazy(
         "set when solved or dropped (default: that day), cleared when open again"))  # fmt: skip
-    activities = _ids("activities of the same account")
-    tickets = _ids("tickets of the same account")
-    concessions = _ids("concessions of the same account")
+    activities = _ids(gettext_lazy("activities of the same account"))
+    tickets = _ids(gettext_lazy("tickets of the same account"))
+    concessions = _ids(gettext_lazy("concessions of the same account"))
 
 
 class PainCreateSerializer(PainChangeSerializer):
@@ -399,10 +424,12 @@ class ReferenceCustomerSerializer(serializers.ModelSerializer):
     visits_this_year = serializers.IntegerField(read_only=True)
     visits_total = serializers.IntegerField(read_only=True)
     last_used = serializers.DateTimeField(read_only=True, allow_null=True,
-                                          help_text="the latest visit done")  # fmt: skip
-    visit_limit = serializers.IntegerField(read_only=True, help_text=(
+                                          help_text=gettext_lazy("the latest visit done"))  # fmt: skip
+    visit_limit = serializers.IntegerField(read_only=True, help_text=gettext_lazy(
         "its own yearly limit, else the engagement settings'"))  # fmt: skip
-    over_used = serializers.SerializerMethodField(help_text="more visits this year than its limit")
+    over_used = serializers.SerializerMethodField(
+        help_text=gettext_lazy("more visits this year than its limit")
+    )
 
     class Meta:
         model = ReferenceCustomer
@@ -421,12 +448,12 @@ class ReferenceCustomerSerializer(serializers.ModelSerializer):
 class ReferenceChangeSerializer(serializers.Serializer):
     consent = serializers.BooleanField(required=False)
     consent_on = serializers.DateField(required=False, allow_null=True)
-    consent_by = _id(help_text="who gave the consent (a contact of the account)")
+    consent_by = _id(help_text=gettext_lazy("who gave the consent (a contact of the account)"))
     available = serializers.BooleanField(required=False)
     availability = serializers.CharField(max_length=200, required=False, allow_blank=True)
     showcase = serializers.CharField(required=False, allow_blank=True)
     max_visits_per_year = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                                   help_text="empty: the settings' limit")  # fmt: skip
+                                                   help_text=gettext_lazy("empty: the settings' limit"))  # fmt: skip
 
 
 class ReferenceCreateSerializer(ReferenceChangeSerializer):

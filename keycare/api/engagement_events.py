@@ -5,8 +5,10 @@ Who: staff only (a customer contact gets a 403). Events are seen by all staff an
 by their organiser, executives and administrators; invitations are seen where their
 account is seen; gifts by those who see the account's orders (and who recorded them),
 decided by executives and administrators; VIP members follow their account. A row the user
-does not see is a 404; the services decide the rest (a 403 with the reason). A stale
-`version` (or `lock_version`) is a 409 and changes nothing."""
+does not see is a 404; the services decide the rest (a 403 with the reason). Every edit
+names the `version` (or `lock_version`) it read: missing, a 400; stale, a 409; either way
+nothing changes. An event's budget, cost, cost per attendee and cost summary are
+commercial figures, left out for who may not see costs (service engineers)."""
 
 from decimal import Decimal
 
@@ -19,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from keycare.accounts.models import Account, Contact
+from keycare.accounts.scopes import may_see_costs
 from keycare.core.scoping import restrict
 from keycare.engagement.choices import EventKind, GiftStatus, InvitationStatus
 from keycare.engagement.filters_events import (
@@ -40,7 +43,7 @@ from keycare.engagement.selectors.events import (
     event_invitation_list,
     event_list,
 )
-from keycare.engagement.selectors.gifts import gift_get, gift_list, gift_totals
+from keycare.engagement.selectors.gifts import gift_get, gift_list, gift_totals, gift_was_over
 from keycare.engagement.selectors.vip import vip_level_list, vip_member_get, vip_member_list
 from keycare.engagement.services import events as event_services
 from keycare.engagement.services import gifts as gift_services
@@ -70,11 +73,26 @@ def money_input(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
 
 
-def version_field(required: bool = False) -> serializers.IntegerField:
+VERSION_MISSING = gettext_lazy(
+    "Send the version you read (`%(field)s`): without it, someone else's change could be "
+    "overwritten."
+)
+
+
+def version_field(required: bool = False, name: str = "version") -> serializers.IntegerField:
+    message = VERSION_MISSING % {"field": name}
     return serializers.IntegerField(
         required=required, allow_null=not required, min_value=0,
+        error_messages={"required": message, "null": message},
         help_text=gettext_lazy("the version you read; a stale one is a 409 and nothing changes"),
     )  # fmt: skip
+
+
+def require_version(version, name: str = "version") -> int:
+    """An edit names the version it was read at (missing: a 400, nothing changed)."""
+    if version is None:
+        raise serializers.ValidationError({name: [VERSION_MISSING % {"field": name}]})
+    return version
 
 
 # --- events --------------------------------------------------------------------------------
@@ -106,6 +124,22 @@ class EventSerializer(serializers.ModelSerializer):
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    #: commercial figures: left out for who may not see costs (service engineers)
+    money_fields = ("budget", "cost", "cost_per_attendee", "cost_summary")
+
+    def _sees_costs(self) -> bool:
+        if "sees_costs" not in self.context:
+            request = self.context.get("request")
+            self.context["sees_costs"] = bool(request) and may_see_costs(request.user)
+        return self.context["sees_costs"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._sees_costs():
+            for name in self.money_fields:
+                data.pop(name, None)
+        return data
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
     def get_cost_per_attendee(self, event) -> str | None:
@@ -152,10 +186,12 @@ class EventDetailSerializer(EventSerializer):
         fields = [*EventSerializer.Meta.fields, "cost_summary"]
         read_only_fields = fields
 
-    @extend_schema_field(CostSummarySerializer)
-    def get_cost_summary(self, event) -> dict:
+    @extend_schema_field(CostSummarySerializer(allow_null=True))
+    def get_cost_summary(self, event) -> dict | None:
+        if not self._sees_costs():
+            return None
         summary = event_cost_summary(actor=self.context["request"].user, event=event)
-        return CostSummarySerializer(summary).data
+        return CostSummarySerializer(summary).data if summary is not None else None
 
 
 class EventInputSerializer(serializers.Serializer):
@@ -216,14 +252,14 @@ class RespondSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[(s, InvitationStatus(s).label)
                                               for s in event_services.ANSWERS])  # fmt: skip
     notes = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    version = version_field()
+    version = version_field(required=True)
 
 
 class AttendanceRecordSerializer(serializers.Serializer):
     invitation = serializers.IntegerField(**ID)
     status = serializers.ChoiceField(choices=[(s, InvitationStatus(s).label)
                                               for s in event_services.ATTENDANCE])  # fmt: skip
-    version = version_field()
+    version = version_field(required=True)
 
 
 class AttendanceSerializer(serializers.Serializer):
@@ -288,7 +324,7 @@ class EventViewSet(ScopedViewSet):
 
     def perform_service_update(self, obj, data, version):
         event_services.event_update(actor=self.request.user, event=obj, data=data,
-                                    expected_version=version)  # fmt: skip
+                                    expected_version=require_version(version))  # fmt: skip
 
     def _event(self, pk, *, status_code=status.HTTP_200_OK) -> Response:
         event = event_get(actor=self.request.user, pk=int(pk))
@@ -364,7 +400,7 @@ class EventViewSet(ScopedViewSet):
             pk=data["invitation"]
         )
         event_services.invitation_respond(actor=request.user, invitation=invitation,
-                                          status=data["status"], expected_version=data.get("version"),
+                                          status=data["status"], expected_version=data["version"],
                                           notes=data.get("notes"))  # fmt: skip
         invitation = event_invitation_list(actor=request.user, event=event).get(pk=invitation.pk)
         return Response(InvitationSerializer(invitation).data)
@@ -376,7 +412,7 @@ class EventViewSet(ScopedViewSet):
         Answers the event's invitations you see."""
         event = self.get_object()
         data = _valid(AttendanceSerializer, request)
-        records = [event_services.Attendance(r["invitation"], r["status"], r.get("version"))
+        records = [event_services.Attendance(r["invitation"], r["status"], r["version"])
                    for r in data["records"]]  # fmt: skip
         event_services.event_attendance_record(actor=request.user, event=event, records=records)
         qs = event_invitation_list(actor=request.user, event=event)
@@ -429,8 +465,10 @@ class GiftSerializer(serializers.ModelSerializer):
                   "decision_note", "version", "created_at"]  # fmt: skip
         read_only_fields = fields
 
+    @extend_schema_field(serializers.BooleanField(help_text=gettext_lazy(
+        "over its limit when recorded (waiting, or decided after waiting)")))  # fmt: skip
     def get_over_limit(self, gift) -> bool:
-        return gift.limit is not None and gift.year_total > gift.limit
+        return gift_was_over(gift)
 
 
 class GiftActionsSerializer(serializers.Serializer):
@@ -473,6 +511,12 @@ class GiftInputSerializer(serializers.Serializer):
         queryset=Activity.objects.none(), required=False, allow_null=True,
         help_text=gettext_lazy("given at this activity (its account)"),
     )  # fmt: skip
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.none(), required=False, allow_null=True,
+        help_text=gettext_lazy("the account it is booked to, whose limit applies: the person's "
+                               "main account or one they belong to (default: the event's, the "
+                               "activity's or the main one)"),
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -482,18 +526,24 @@ class GiftInputSerializer(serializers.Serializer):
             self.fields["activity"].queryset = restrict(
                 Activity.objects.all(), request.user, "view"
             )
+            self.fields["account"].queryset = restrict(Account.objects.all(), request.user, "view")
 
 
 class GiftCheckInputSerializer(serializers.Serializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none())
     value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     given_on = serializers.DateField()
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.none(), required=False, allow_null=True,
+        help_text=gettext_lazy("the account whose limit applies (default: the main account)"),
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
             self.fields["contact"].queryset = restrict(Contact.objects.all(), request.user, "view")
+            self.fields["account"].queryset = restrict(Account.objects.all(), request.user, "view")
 
 
 class GiftCheckSerializer(serializers.Serializer):
@@ -510,15 +560,21 @@ class GiftCheckSerializer(serializers.Serializer):
 
 
 class GiftTotalSerializer(serializers.Serializer):
-    year = serializers.IntegerField(read_only=True)
+    year = serializers.IntegerField(read_only=True, help_text=gettext_lazy(
+        "the calendar year (the totals are calendar-year sums; the limit itself holds over "
+        "any twelve months around each gift)"))  # fmt: skip
     contact_id = serializers.IntegerField(read_only=True)
     contact = serializers.CharField(read_only=True)
     account = serializers.CharField(read_only=True, help_text=gettext_lazy("the main account"))
     gifts = serializers.IntegerField(read_only=True)
-    approved = money()
-    pending = money()
-    limit = money(allow_null=True)
-    over = serializers.BooleanField(read_only=True)
+    approved = money(help_text=gettext_lazy("approved value in the calendar year"))
+    pending = money(help_text=gettext_lazy("value awaiting approval in the calendar year"))
+    limit = money(allow_null=True, help_text=gettext_lazy(
+        "the highest yearly limit recorded with the year's gifts (null: none)"))  # fmt: skip
+    over_limit = serializers.IntegerField(read_only=True, help_text=gettext_lazy(
+        "the year's gifts that were over their limit when recorded"))  # fmt: skip
+    over = serializers.BooleanField(read_only=True, help_text=gettext_lazy(
+        "one of the year's gifts was over its limit when recorded"))  # fmt: skip
 
 
 class GiftDecisionSerializer(serializers.Serializer):
@@ -529,7 +585,7 @@ class GiftDecisionSerializer(serializers.Serializer):
 
 class GiftCancelSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
-    version = version_field()
+    version = version_field(required=True)
 
 
 class GiftViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -578,14 +634,16 @@ class GiftViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         with this gift (changes nothing)."""
         data = _valid(GiftCheckInputSerializer, request, context=self.get_serializer_context())
         check = gift_services.gift_check(contact=data["contact"], value=data["value"],
-                                         given_on=data["given_on"])  # fmt: skip
+                                         given_on=data["given_on"], account=data.get("account"),
+                                         actor=request.user)  # fmt: skip
         return Response(GiftCheckSerializer(check).data)
 
     @extend_schema(responses=GiftTotalSerializer(many=True))
     @action(detail=False, methods=["get"])
     def totals(self, request):
         """Per person and calendar year of the filtered register: gifts, approved and
-        waiting value, and the limit that applies to the person now."""
+        waiting value, the highest limit recorded with them and how many were over their
+        limit when recorded."""
         return Response(GiftTotalSerializer(gift_totals(actor=request.user, filters=request.query_params),
                                             many=True).data)  # fmt: skip
 
@@ -615,7 +673,7 @@ class GiftViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def cancel(self, request, pk=None):
         """The recorder withdraws a gift that still waits."""
         return self._decision(request, pk, GiftCancelSerializer, lambda g, d: gift_services.gift_cancel(
-            actor=request.user, gift=g, expected_version=d.get("version"), note=d["note"]))  # fmt: skip
+            actor=request.user, gift=g, expected_version=d["version"], note=d["note"]))  # fmt: skip
 
 
 # --- the VIP club --------------------------------------------------------------------------
@@ -645,9 +703,7 @@ class VipLevelInputSerializer(serializers.Serializer):
                                        "the tier whose accounts' members get this level"))  # fmt: skip
     benefits = serializers.CharField(required=False, allow_blank=True)
     benefits_zh = serializers.CharField(required=False, allow_blank=True)
-    lock_version = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                            help_text=gettext_lazy(
-                                                "the version you read; a stale one is a 409"))  # fmt: skip
+    lock_version = version_field(name="lock_version")
 
 
 class VipLevelViewSet(ScopedViewSet):
@@ -685,7 +741,7 @@ class VipLevelViewSet(ScopedViewSet):
         level = self.get_object()
         data, lock_version = self._level_input(request, partial=True)
         vip_services.vip_level_update(actor=request.user, level=level, data=data,
-                                      lock_version=lock_version)  # fmt: skip
+                                      lock_version=require_version(lock_version, "lock_version"))  # fmt: skip
         return Response(VipLevelSerializer(self._fresh(level)).data)
 
     def perform_service_destroy(self, obj):
@@ -750,7 +806,7 @@ class VipMemberViewSet(ScopedViewSet):
     """VIP club members (VIP 俱乐部会员): contacts of the accounts you see, with their
     effective level. Filters: q, account, level (the effective one), is_active, overridden;
     ordering (level, joined_on, name). Members are added and changed by those who may change
-    the account; DELETE ends the membership (kept, inactive; `?version=` optional)."""
+    the account; DELETE ends the membership (kept, inactive) at `?version=` (required)."""
 
     selector = staticmethod(vip_member_list)
     scoped_model = VipMember
@@ -777,9 +833,11 @@ class VipMemberViewSet(ScopedViewSet):
     def perform_service_update(self, obj, data, version):
         data.pop("contact", None)
         vip_services.vip_member_update(actor=self.request.user, member=obj, data=data,
-                                       expected_version=version)  # fmt: skip
+                                       expected_version=require_version(version))  # fmt: skip
 
-    @extend_schema(parameters=[OpenApiParameter("version", int)], responses={204: None})
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, required=True)], responses={204: None}
+    )
     def destroy(self, request, *args, **kwargs):
         member = self.get_object()
         raw = request.query_params.get("version")
@@ -787,5 +845,7 @@ class VipMemberViewSet(ScopedViewSet):
             version = int(raw) if raw not in (None, "") else None
         except ValueError:
             raise serializers.ValidationError({"version": [_("Enter a whole number.")]}) from None
-        vip_services.vip_member_remove(actor=request.user, member=member, expected_version=version)
+        vip_services.vip_member_remove(
+            actor=request.user, member=member, expected_version=require_version(version)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ not see is a 404); the sponsored accounts are the actor's own; playbooks are rea
 staff and written by administrators, each change with the `lock_version` read (a stale one
 is a 409 and nothing changes)."""
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -76,7 +77,7 @@ class StyleGuidanceTextSerializer(serializers.Serializer):
 
 class CoachPathNodeSerializer(serializers.Serializer):
     kind = serializers.CharField(
-        read_only=True, help_text='"contact" (theirs) or "colleague" (ours)'
+        read_only=True, help_text=gettext_lazy('"contact" (theirs) or "colleague" (ours)')
     )
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -87,13 +88,13 @@ class CoachPathSerializer(serializers.Serializer):
     the nodes from the first person to ask to the decision maker."""
 
     target = serializers.IntegerField(source="target_id", read_only=True,
-                                      help_text="the decision maker (contact id)")  # fmt: skip
+                                      help_text=gettext_lazy("the decision maker (contact id)"))  # fmt: skip
     nodes = CoachPathNodeSerializer(many=True, read_only=True)
     first_to_ask = CoachPathNodeSerializer(read_only=True)
-    first_contact = CoachPathNodeSerializer(read_only=True, allow_null=True, help_text=(
+    first_contact = CoachPathNodeSerializer(read_only=True, allow_null=True, help_text=gettext_lazy(
         "the first of their people on the way (whom the introduction meets); null when a "
         "colleague of ours introduced the decision maker"))  # fmt: skip
-    direct = serializers.BooleanField(read_only=True, help_text=(
+    direct = serializers.BooleanField(read_only=True, help_text=gettext_lazy(
         "we know the decision maker well ourselves: meet them, no introduction needed"))  # fmt: skip
 
 
@@ -104,42 +105,59 @@ class CoveragePersonSerializer(serializers.Serializer):
     contact = serializers.IntegerField(source="contact_id", read_only=True)
     name = serializers.CharField(read_only=True)
     title = serializers.CharField(read_only=True)
-    role = serializers.CharField(read_only=True, help_text="their buying role at this account")
+    role = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("their buying role at this account")
+    )
     role_label = serializers.CharField(read_only=True)
-    relationship = serializers.IntegerField(read_only=True, help_text="1–5: how well we know them")
+    relationship = serializers.IntegerField(
+        read_only=True, help_text=gettext_lazy("1–5: how well we know them")
+    )
     influence = serializers.IntegerField(read_only=True)
     decision_style = serializers.CharField(read_only=True)
     last_met_at = serializers.DateTimeField(source="last_touch_at", read_only=True, allow_null=True)
     met_in_window = serializers.BooleanField(read_only=True)
-    met_by = ProgrammeUserSerializer(many=True, read_only=True, help_text=(
+    met_by = ProgrammeUserSerializer(many=True, read_only=True, help_text=gettext_lazy(
         "who of ours took part in the last activity with them (owner first)"))  # fmt: skip
 
 
 class CoverageFiguresSerializer(serializers.Serializer):
-    score = serializers.IntegerField(read_only=True, help_text=(
+    score = serializers.IntegerField(read_only=True, help_text=gettext_lazy(
         "0–100: 20 a decision maker known, 30 × the share of decision makers met in the "
         "window, 15 a coach, 5 per person engaged up to 20, 15 × the share of the six "
         "buying roles covered"))  # fmt: skip
-    window_days = serializers.IntegerField(read_only=True, help_text=(
+    window_days = serializers.IntegerField(read_only=True, help_text=gettext_lazy(
         "a person counts as met when touched within these days"))  # fmt: skip
-    engaged = serializers.IntegerField(read_only=True, help_text="their people met in the window")
+    engaged = serializers.IntegerField(
+        read_only=True, help_text=gettext_lazy("their people met in the window")
+    )
     decision_maker_known = serializers.BooleanField(read_only=True)
     decision_makers_met = serializers.IntegerField(read_only=True)
     has_coach = serializers.BooleanField(read_only=True)
     roles_covered = serializers.IntegerField(read_only=True)
     relationship_by_role = serializers.DictField(
         child=serializers.DecimalField(max_digits=3, decimal_places=1, allow_null=True),
-        read_only=True, help_text="the mean relationship strength of the key persons per role",
+        read_only=True, help_text=gettext_lazy("the mean relationship strength of the key persons per role"),
     )  # fmt: skip
-    flags = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=(
+    flags = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=gettext_lazy(
         "single_threaded, none_engaged, no_decision_maker_known, uncovered_decision_makers, "
         "no_coach"))  # fmt: skip
     uncovered_decision_makers = serializers.SerializerMethodField(
-        help_text="the decision makers not met in the window (contact ids)"
+        help_text=gettext_lazy("the decision makers not met in the window (contact ids)")
     )
 
     def get_uncovered_decision_makers(self, coverage) -> list[int]:
         return [p.contact_id for p in coverage.uncovered_decision_makers]
+
+
+class StoredCoverageFiguresSerializer(CoverageFiguresSerializer):
+    """The stored figures of the coverage report (`AccountCoverage`)."""
+
+    computed_at = serializers.DateTimeField(read_only=True, help_text=gettext_lazy(
+        "when these figures were computed (the report is as of then; refreshed hourly and "
+        "after each activity)"))  # fmt: skip
+
+    def get_uncovered_decision_makers(self, coverage) -> list[int]:
+        return list(coverage.uncovered_decision_makers)
 
 
 class CoverageSerializer(serializers.Serializer):
@@ -152,13 +170,15 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class CoachPathEntrySerializer(serializers.Serializer):
-    decision_maker = serializers.IntegerField(read_only=True, help_text="contact id")
+    decision_maker = serializers.IntegerField(read_only=True, help_text=gettext_lazy("contact id"))
     path = CoachPathSerializer(read_only=True, allow_null=True)
 
 
 class CoverageDetailFiguresSerializer(CoverageFiguresSerializer):
-    people = CoveragePersonSerializer(many=True, read_only=True, help_text="the key persons")
-    coach_paths = serializers.SerializerMethodField(help_text=(
+    people = CoveragePersonSerializer(
+        many=True, read_only=True, help_text=gettext_lazy("the key persons")
+    )
+    coach_paths = serializers.SerializerMethodField(help_text=gettext_lazy(
         "for each decision maker not met: the coach path, or null when nobody we know "
         "reaches them"))  # fmt: skip
 
@@ -172,12 +192,16 @@ class CoverageDetailSerializer(CoverageSerializer):
     coverage = CoverageDetailFiguresSerializer(read_only=True)
 
 
+class CoverageRowSerializer(CoverageSerializer):
+    coverage = StoredCoverageFiguresSerializer(read_only=True)
+
+
 class CoverageListApi(generics.ListAPIView):
     """The key accounts the user sees with their buying-centre coverage, lowest score
     first. Filters: owner, tier, account_type, province, flag, below (a score)."""
 
     permission_classes = STAFF
-    serializer_class = CoverageSerializer
+    serializer_class = CoverageRowSerializer
     pagination_class = PageNumberPagination
     filter_backends = [SchemaOnlyFilterBackend]
     filterset_class = CoverageFilterSet
@@ -188,7 +212,7 @@ class CoverageListApi(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         rows = coverage_list(actor=request.user, filters=request.query_params)
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(CoverageSerializer(page, many=True).data)
+        return self.get_paginated_response(CoverageRowSerializer(page, many=True).data)
 
 
 class CoverageDetailApi(APIView):
@@ -212,7 +236,7 @@ class PlaybookItemSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActivityKind.choices, read_only=True)
     our_role = serializers.ChoiceField(choices=AccountTeamRole.choices, read_only=True)
     their_role = serializers.CharField(
-        read_only=True, help_text="a buying role; empty: any key person"
+        read_only=True, help_text=gettext_lazy("a buying role; empty: any key person")
     )
     every_days = serializers.IntegerField(read_only=True)
     title = serializers.CharField(read_only=True)
@@ -223,16 +247,18 @@ class PlaybookItemSerializer(serializers.Serializer):
 
 
 class ServiceMeasuresSerializer(serializers.Serializer):
-    summary = serializers.CharField(read_only=True, help_text="the type's service strategy")
+    summary = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("the type's service strategy")
+    )
     practices = serializers.ListField(child=serializers.CharField(), read_only=True,
-                                      help_text="the type's service strategy practices")  # fmt: skip
+                                      help_text=gettext_lazy("the type's service strategy practices"))  # fmt: skip
     notes = serializers.ListField(child=serializers.CharField(), read_only=True,
-                                  help_text="the playbook's own measures")  # fmt: skip
+                                  help_text=gettext_lazy("the playbook's own measures"))  # fmt: skip
 
 
 class PlaybookSerializer(serializers.ModelSerializer):
-    account_type = serializers.CharField(read_only=True, help_text="empty: any type")
-    tier = serializers.CharField(read_only=True, help_text="empty: any tier")
+    account_type = serializers.CharField(read_only=True, help_text=gettext_lazy("empty: any type"))
+    tier = serializers.CharField(read_only=True, help_text=gettext_lazy("empty: any tier"))
     items = PlaybookItemSerializer(many=True, read_only=True)
     service_measures = serializers.SerializerMethodField()
     updated_by = ProgrammeUserSerializer(read_only=True, allow_null=True)
@@ -254,14 +280,14 @@ class PlaybookSerializer(serializers.ModelSerializer):
 
 
 class PlaybookItemInputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, min_value=1, help_text=(
+    id = serializers.IntegerField(required=False, min_value=1, help_text=gettext_lazy(
         "on a change: the item kept (and changed); leave out for a new item"))  # fmt: skip
     kind = serializers.ChoiceField(choices=ActivityKind.choices)
     our_role = serializers.ChoiceField(choices=AccountTeamRole.choices,
                                        default=AccountTeamRole.KEY_ACCOUNT_MANAGER)  # fmt: skip
     their_role = serializers.ChoiceField(
         choices=[c for c in BuyingRole.choices if c[0] != BuyingRole.UNKNOWN], required=False,
-        allow_blank=True, default="", help_text="empty: any key person",
+        allow_blank=True, default="", help_text=gettext_lazy("empty: any key person"),
     )  # fmt: skip
     every_days = serializers.IntegerField(min_value=1, max_value=3660)
     title = serializers.CharField(max_length=200)
@@ -276,9 +302,9 @@ class PlaybookInputSerializer(serializers.Serializer):
     the service. `items` on a change replaces the playbook's items."""
 
     account_type = serializers.ChoiceField(choices=AccountType.choices, required=False,
-                                           allow_blank=True, help_text="empty: any type")  # fmt: skip
+                                           allow_blank=True, help_text=gettext_lazy("empty: any type"))  # fmt: skip
     tier = serializers.ChoiceField(choices=AccountTier.choices, required=False, allow_blank=True,
-                                   help_text="empty: any tier")  # fmt: skip
+                                   help_text=gettext_lazy("empty: any tier"))  # fmt: skip
     name = serializers.CharField(max_length=100)
     name_zh = serializers.CharField(max_length=100)
     notes = serializers.CharField(required=False, allow_blank=True)
@@ -290,7 +316,7 @@ class PlaybookInputSerializer(serializers.Serializer):
 class PlaybookUpdateSerializer(PlaybookInputSerializer):
     name = serializers.CharField(max_length=100, required=False)
     name_zh = serializers.CharField(max_length=100, required=False)
-    lock_version = serializers.IntegerField(min_value=0, help_text=(
+    lock_version = serializers.IntegerField(min_value=0, help_text=gettext_lazy(
         "the edit version you read; a stale one is a 409 and nothing is saved"))  # fmt: skip
 
 
@@ -362,10 +388,14 @@ class PlaybookViewSet(viewsets.ModelViewSet):
         from django.utils.translation import gettext as _
 
         playbook = self.get_object()
-        raw = request.query_params.get("lock_version")
+        raw = request.query_params.get("lock_version", request.data.get("lock_version"))
+        if raw in (None, ""):
+            raise ValidationError({"lock_version": [
+                _("The edit version is missing: reload the page and make the change again.")
+            ]})  # fmt: skip
         try:
-            lock_version = int(raw) if raw not in (None, "") else None
-        except ValueError:
+            lock_version = int(raw)
+        except (TypeError, ValueError):
             raise ValidationError({"lock_version": [_("Enter a whole number.")]}) from None
         playbook_delete(actor=request.user, playbook=playbook, lock_version=lock_version)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -441,7 +471,7 @@ class WeekUncoveredSerializer(serializers.Serializer):
                                             allow_null=True)  # fmt: skip
     guidance = StyleGuidanceTextSerializer(read_only=True, allow_null=True)
     path = CoachPathSerializer(read_only=True, allow_null=True)
-    first_guidance = StyleGuidanceTextSerializer(read_only=True, allow_null=True, help_text=(
+    first_guidance = StyleGuidanceTextSerializer(read_only=True, allow_null=True, help_text=gettext_lazy(
         "how to ask the first person on the path"))  # fmt: skip
 
 
@@ -486,27 +516,29 @@ class MyWeekApi(APIView):
 
 
 class ServiceHealthSerializer(serializers.Serializer):
-    resolved = serializers.IntegerField(read_only=True, help_text="in the last twelve months")
+    resolved = serializers.IntegerField(
+        read_only=True, help_text=gettext_lazy("in the last twelve months")
+    )
     sla_compliance = serializers.FloatField(read_only=True, allow_null=True,
-                                            help_text="% of the resolved tickets within SLA")  # fmt: skip
+                                            help_text=gettext_lazy("percentage of the resolved tickets within SLA"))  # fmt: skip
     open = serializers.IntegerField(read_only=True)
     breached = serializers.IntegerField(
-        read_only=True, help_text="open tickets with a breached SLA"
+        read_only=True, help_text=gettext_lazy("open tickets with a breached SLA")
     )
-    escalated = serializers.IntegerField(read_only=True, help_text=(
+    escalated = serializers.IntegerField(read_only=True, help_text=gettext_lazy(
         "open tickets escalated to the executives"))  # fmt: skip
     ratings = serializers.IntegerField(read_only=True)
     csat = serializers.FloatField(read_only=True, allow_null=True)
 
 
 class ExecutiveCadenceSerializer(serializers.Serializer):
-    every_days = serializers.IntegerField(read_only=True, allow_null=True, help_text=(
+    every_days = serializers.IntegerField(read_only=True, allow_null=True, help_text=gettext_lazy(
         "null: the account's playbook asks for no executive visit"))  # fmt: skip
     last_contact_at = serializers.DateTimeField(source="last_done_at", read_only=True,
                                                 allow_null=True)  # fmt: skip
     due_on = serializers.DateField(read_only=True, allow_null=True)
     overdue_days = serializers.IntegerField(read_only=True)
-    missed = serializers.BooleanField(read_only=True, help_text=(
+    missed = serializers.BooleanField(read_only=True, help_text=gettext_lazy(
         "no executive contact within the cadence (never, or overdue)"))  # fmt: skip
 
 
@@ -542,7 +574,7 @@ class ExecutiveOverdueSerializer(serializers.Serializer):
     sponsors = ProgrammeUserSerializer(many=True, read_only=True)
     executive_visit = ExecutiveCadenceSerializer(source="executive", read_only=True)
     flags = serializers.ListField(child=serializers.CharField(), read_only=True,
-                                  help_text='"missed" (the cadence), "no_sponsor"')  # fmt: skip
+                                  help_text=gettext_lazy('"missed" (the cadence), "no_sponsor"'))  # fmt: skip
 
 
 class ExecutiveOverdueApi(generics.ListAPIView):

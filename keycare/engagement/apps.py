@@ -9,4 +9,5 @@ class EngagementConfig(AppConfig):
 
     def ready(self) -> None:
         # scope rules, the P&L cost source, the ticks, the personal-data eraser
-        from . import costs, reminders, scopes, ticks  # noqa: F401
+        from . import costs, coverage_ticks, reminders, scopes, ticks  # noqa: F401
+        from .services import gifts  # noqa: F401  (the gift source of the concession limit)

@@ -4,9 +4,10 @@ is due and by how many days it is overdue, and who is responsible for it.
 
 An item is done by a done activity of its kind at the account with one of their people in
 its role there (`their_role`; blank: any key person, i.e. a known buying role). An
-executive visit is also done by any done activity at the account an executive took part in
-(as owner or participant: a user with the executive role, or the account's executive
-sponsor) — the executive contact of the executive sponsor programme (高层互动).
+executive visit is done by executive contact only (`executive_took_part`: a done activity
+with at least one of their people, an executive taking part as owner or participant — a
+user with the executive role, or the account's executive sponsor; of any kind) — the
+executive contact of the executive sponsor programme (高层互动).
 
 Set-based: `cadence_statuses` reads the playbooks, the last done activities grouped by
 account, kind and role, the executives' last activities and the account teams in a fixed
@@ -92,14 +93,18 @@ def _last_done_by_role(account_ids: list[int], kinds: set[str]) -> dict[tuple, d
 
 
 def executive_took_part() -> Q:
-    """Activities an executive took part in: the owner or a participant is a user with the
-    executive role, or is the activity's account's executive sponsor."""
+    """Executive contact (高层互动): a done activity with at least one of the customer's
+    people, an executive taking part as owner or participant — a user with the executive
+    role, or the activity's account's executive sponsor. Its kind does not matter: an
+    "executive visit" no executive went to is no executive contact, nor an email with no
+    customer contact."""
     executives = User.objects.filter(groups__name=Role.EXECUTIVE).values("pk")
     participants = Activity.participants.through.objects.filter(activity_id=OuterRef("pk"))
+    customer = Activity.contacts.through.objects.filter(activity_id=OuterRef("pk"))
     sponsors = AccountTeamMember.objects.filter(
         account_id=OuterRef("account_id"), role=AccountTeamRole.EXECUTIVE_SPONSOR
     )
-    return (
+    executive = (
         Q(owner__in=executives)
         | Q(Exists(participants.filter(user__in=executives)))
         | Q(Exists(sponsors.filter(user_id=OuterRef("owner_id"))))
@@ -108,12 +113,13 @@ def executive_took_part() -> Q:
             user__account_memberships__role=AccountTeamRole.EXECUTIVE_SPONSOR,
         )))
     )  # fmt: skip
+    return Q(status=ActivityStatus.DONE) & Q(Exists(customer)) & executive
 
 
-def _last_executive_contact(account_ids: list[int]) -> dict[int, dt.datetime]:
-    """{account id: the last done activity an executive took part in}. One grouped query."""
+def last_executive_contact(account_ids: list[int]) -> dict[int, dt.datetime]:
+    """{account id: the last executive contact there}. One grouped query."""
     rows = (
-        Activity.objects.filter(account_id__in=account_ids, status=ActivityStatus.DONE)
+        Activity.objects.filter(account_id__in=account_ids)
         .filter(executive_took_part())
         .values("account_id")
         .annotate(last=Max("done_at"))
@@ -144,7 +150,7 @@ def cadence_statuses(*, accounts: Iterable[Account], today: dt.date) -> list[Cad
     ids = sorted({a.pk for a in accounts})
     kinds = {item.kind for p in playbooks for item in p.items.all()}
     last_by_role = _last_done_by_role(ids, kinds)
-    last_executive = _last_executive_contact(ids)
+    last_executive = last_executive_contact(ids)
     team: dict[tuple[int, str], set[int]] = defaultdict(set)
     for account_id, role, user_id in AccountTeamMember.objects.filter(
         account_id__in=ids, user__is_active=True
@@ -158,9 +164,11 @@ def cadence_statuses(*, accounts: Iterable[Account], today: dt.date) -> list[Cad
             continue
         for item in playbook.items.all():
             roles = (item.their_role,) if item.their_role else KEY_ROLES
-            last = _latest(*(last_by_role.get((account.pk, item.kind, r)) for r in roles))
             if item.kind == ActivityKind.EXECUTIVE_VISIT:
-                last = _latest(last, last_executive.get(account.pk))
+                # done by executive contact only (whatever the activity's kind)
+                last = last_executive.get(account.pk)
+            else:
+                last = _latest(*(last_by_role.get((account.pk, item.kind, r)) for r in roles))
             due_on, overdue = cadence_due(
                 last_done_on=timezone.localtime(last).date() if last else None,
                 every_days=item.every_days,

@@ -19,7 +19,7 @@ the settings row)."""
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -45,8 +45,9 @@ from keycare.users.choices import STAFF_ROLES
 from keycare.users.models import User
 
 from .calculations import KEY_ROLES, KNOWN_WELL, coach_path, coverage_score, undirected
-from .choices import ActivityStatus, PainStatus
-from .models import Activity, EngagementSettings, Pain
+from .choices import PainStatus
+from .filters import open_next_step_q
+from .models import AccountCoverage, Activity, EngagementSettings, Pain
 from .touches import annotate_touches, last_touches
 
 DEFAULT_KEY_PERSON_DAYS = 90
@@ -78,6 +79,26 @@ def require_engagement_view(actor: Any) -> None:
         raise PermissionDeniedError(
             _("You do not have permission to do this."), extra={"code": "permission_denied"}
         )
+
+
+#: Key persons, whom the account team must keep meeting (the reminders, the service link):
+#: a buying-centre person (a known role at the account) in one of these roles there, or of
+#: at least this influence (1–5).
+KEY_PERSON_ROLES = (
+    BuyingRole.DECISION_MAKER,
+    BuyingRole.INFLUENCER,
+    BuyingRole.TECHNICAL_EVALUATOR,
+    BuyingRole.COACH,
+)
+KEY_PERSON_INFLUENCE = 4
+
+
+def is_key_person(*, role: str | None, influence: int | None) -> bool:
+    """Whether someone of this buying role at an account (their role there: the main
+    account's, or their membership's) and this influence is a key person of that account."""
+    if role in KEY_PERSON_ROLES:
+        return True
+    return role in KEY_ROLES and (influence or 0) >= KEY_PERSON_INFLUENCE
 
 
 def key_person_days() -> int:
@@ -435,32 +456,50 @@ def account_coverage(*, actor: User, account: Account, today: dt.date | None = N
 
 class CoverageFilterSet(django_filters.FilterSet):
     """The coverage report of the key accounts: by owner, tier, type and region, and by
-    the computed figures (a flag raised, a score below a value)."""
+    the stored figures (a flag raised, a score below a value: `AccountCoverage`)."""
 
     owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id")
     tier = django_filters.ChoiceFilter(label=_("Tier"), choices=AccountTier.choices)
     account_type = django_filters.ChoiceFilter(label=_("Account type"), choices=AccountType.choices)
     province = django_filters.CharFilter(label=_("Region"), field_name="province")
     flag = django_filters.ChoiceFilter(
-        label=_("Flag"), choices=list(FLAGS.items()), method="computed"
+        label=_("Flag"), choices=list(FLAGS.items()), method="by_flag"
     )
     below = django_filters.NumberFilter(
-        label=_("Score below"), method="computed", min_value=0, max_value=100
+        label=_("Score below"), method="by_score", min_value=0, max_value=100
     )
 
     class Meta:
         model = Account
         fields = []
 
-    def computed(self, queryset, name, value):
-        return queryset  # applied on the computed coverage by coverage_list
+    def by_flag(self, queryset, name, value):
+        return queryset.filter(FLAG_FILTERS[value])
+
+    def by_score(self, queryset, name, value):
+        return queryset.filter(coverage_figures__score__lt=value)
 
 
-def _computed_filters(filters: Mapping[str, Any] | None) -> tuple[str | None, Decimal | None]:
-    """The flag and score bound asked for (already validated by the FilterSet)."""
-    flag = (filters or {}).get("flag") or None
-    below = (filters or {}).get("below")
-    return flag, (Decimal(str(below).strip()) if below not in (None, "") else None)
+#: each flag as a filter on the stored figures (`AccountCoverage`, from the account)
+FLAG_FILTERS = {
+    FLAG_SINGLE_THREADED: Q(coverage_figures__single_threaded=True),
+    FLAG_NONE_ENGAGED: Q(coverage_figures__none_engaged=True),
+    FLAG_NO_DECISION_MAKER: Q(coverage_figures__decision_maker_known=False),
+    FLAG_UNCOVERED: Q(coverage_figures__uncovered_count__gt=0),
+    FLAG_NO_COACH: Q(coverage_figures__has_coach=False),
+}
+
+
+def stored_flags(figures: AccountCoverage) -> list[str]:
+    """The flags of the stored figures, in the order of `Coverage.flags`."""
+    raised = {
+        FLAG_SINGLE_THREADED: figures.single_threaded,
+        FLAG_NONE_ENGAGED: figures.none_engaged,
+        FLAG_NO_DECISION_MAKER: not figures.decision_maker_known,
+        FLAG_UNCOVERED: figures.uncovered_count > 0,
+        FLAG_NO_COACH: not figures.has_coach,
+    }
+    return [code for code, on in raised.items() if on]
 
 
 def key_accounts(*, actor: User) -> QuerySet[Account]:
@@ -471,49 +510,89 @@ def key_accounts(*, actor: User) -> QuerySet[Account]:
     return with_account_value(qs).select_related("owner")
 
 
+class Rows(Sequence):
+    """A queryset read page by page as report rows (`wrap` makes a row of each object):
+    what the paginators (web and API) slice, so only the page shown is read."""
+
+    def __init__(self, queryset: QuerySet, wrap: Callable[[Any], Any]) -> None:
+        self.queryset, self.wrap = queryset, wrap
+
+    def count(self) -> int:  # type: ignore[override]  # what Paginator calls
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.wrap(obj) for obj in self.queryset[index]]
+        return self.wrap(self.queryset[index])
+
+    def __iter__(self):
+        return (self.wrap(obj) for obj in self.queryset)
+
+
+@dataclass
+class StoredCoverage:
+    """The stored figures of one account as the report shows them (`AccountCoverage`)."""
+
+    figures: AccountCoverage
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.figures, name)
+
+    @property
+    def flags(self) -> list[str]:
+        return stored_flags(self.figures)
+
+    @property
+    def flag_labels(self) -> list[tuple[str, str]]:
+        return [(code, str(FLAGS[code])) for code in self.flags]
+
+    @property
+    def uncovered_decision_makers(self) -> list[int]:
+        return list(self.figures.uncovered_ids)
+
+
 @dataclass
 class CoverageRow:
     account: Account
-    coverage: Coverage
+    coverage: StoredCoverage
 
 
 def coverage_list(
     *, actor: User, filters: Mapping[str, Any] | None = None, today: dt.date | None = None
-) -> list[CoverageRow]:
-    """The key accounts the actor sees with their coverage, filtered (owner, tier, type,
-    region; a flag; a score below a value), lowest score first, then by account value.
-    Customer contacts: none. A fixed number of queries (the accounts, then
-    `coverage_for_accounts`)."""
+) -> Rows:
+    """The key accounts the actor sees with their stored coverage (`AccountCoverage`, as of
+    its `computed_at`; an account not yet computed shows after the next coverage tick),
+    filtered (owner, tier, type, region; a flag; a score below a value), lowest score first,
+    then by account value. Filtered, sorted and paginated in SQL: a page reads two queries
+    (the count and the page). Customer contacts: none."""
+    accounts = key_accounts(actor=actor).filter(coverage_figures__isnull=False)
     if not engagement_may_view(actor):
-        return []
-    accounts = filter_queryset(CoverageFilterSet, filters, key_accounts(actor=actor))
-    accounts = list(by_account_value(accounts))
-    coverage = coverage_for_accounts(account_ids=[a.pk for a in accounts], today=today)
-    flag, below = _computed_filters(filters)
-    rows = []
-    for rank, account in enumerate(accounts):
-        cov = coverage[account.pk]
-        if flag and flag not in cov.flags:
-            continue
-        if below is not None and cov.score >= below:
-            continue
-        account.value_rank = rank
-        rows.append(CoverageRow(account=account, coverage=cov))
-    rows.sort(key=lambda r: (r.coverage.score, r.account.value_rank))
-    return rows
+        accounts = accounts.none()
+    accounts = filter_queryset(CoverageFilterSet, filters, accounts)
+    accounts = accounts.select_related("coverage_figures").order_by(
+        "coverage_figures__score",
+        F("value_gross_profit").desc(nulls_last=True),
+        F("value_revenue").desc(nulls_last=True),
+        "name",
+        "id",
+    )
+    return Rows(
+        accounts, lambda a: CoverageRow(account=a, coverage=StoredCoverage(a.coverage_figures))
+    )
 
 
 # --- the account 360 page -----------------------------------------------------------------
 
 
 def open_next_steps(*, actor: User, account_ids: Iterable[int]) -> QuerySet[Activity]:
-    """Next steps not yet done at these accounts (cancelled activities left out), the
-    earliest due first."""
+    """Open next steps at these accounts (`filters.open_next_step_q`: the one rule), the
+    earliest due first (those without a due date last)."""
     return (
         restrict(Activity.objects.filter(account_id__in=list(account_ids)), actor, "view")
-        .exclude(next_step="")
-        .exclude(status=ActivityStatus.CANCELLED)
-        .filter(next_step_done_at__isnull=True)
+        .filter(open_next_step_q())
         .select_related("account", "owner")
         .order_by(F("next_step_due").asc(nulls_last=True), "id")
     )

@@ -6,10 +6,10 @@ STYLE_GUIDANCE = [
     (
         "leader",
         "Be direct and lead with the benefits to them.",
-        "开门见山,以利益为先。",
+        "开门见山，以利益为先。",
         "Come straight to the point; keep it short.\nLead with the benefits and the result for them.\n"
         "Offer clear options and let them decide.",
-        "直奔主题,言简意赅。\n先讲能给对方带来的利益和结果。\n给出清晰的选项,让对方做决定。",
+        "直奔主题，言简意赅。\n先讲能给对方带来的利益和结果。\n给出清晰的选项，让对方做决定。",
     ),
     (
         "influencer",
@@ -22,7 +22,7 @@ STYLE_GUIDANCE = [
     (
         "checker",
         "Bring evidence and detail, and acknowledge their rigour.",
-        "拿出证据和细节,肯定对方的严谨。",
+        "拿出证据和细节，肯定对方的严谨。",
         "Praise their care and rigour sincerely.\nBack every claim with data, tests and references.\n"
         "Send the details in writing before the meeting.",
         "真诚赞赏对方的细致和严谨。\n每一个说法都用数据、测试和案例支撑。\n会前以书面形式提供细节资料。",
@@ -38,7 +38,7 @@ STYLE_GUIDANCE = [
     (
         "unknown",
         "Style not known yet: observe how they decide and record it.",
-        "风格尚不清楚:观察其决策方式并记录下来。",
+        "风格尚不清楚：观察其决策方式并记录下来。",
         "Note who they consult before deciding.\nNote whether they ask for figures or for results.",
         "留意对方决策前会征求谁的意见。\n留意对方更关心数据还是结果。",
     ),
@@ -122,7 +122,7 @@ PLAYBOOKS = [
                 "",
                 180,
                 "Business activity (VIP club, customer meeting)",
-                "商务活动(VIP俱乐部、客户会议)",
+                "商务活动（VIP俱乐部、客户会议）",
             ),
         ],
     ),

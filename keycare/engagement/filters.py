@@ -34,11 +34,10 @@ def overdue_q(today=None) -> Q:
 
 
 def open_next_step_q() -> Q:
-    """A next step not done yet, with a due date, on an activity not cancelled."""
+    """An open next step (the one rule, everywhere): written, not done yet, on an activity
+    not cancelled — with or without a due date (the calendars bound the due date)."""
     return (
-        ~Q(next_step="")
-        & Q(next_step_due__isnull=False, next_step_done_at__isnull=True)
-        & ~Q(status=ActivityStatus.CANCELLED)
+        ~Q(next_step="") & Q(next_step_done_at__isnull=True) & ~Q(status=ActivityStatus.CANCELLED)
     )
 
 

@@ -12,6 +12,12 @@ from .models import BusinessEvent, EventInvitation, Gift, VipMember
 
 #: An id: a whole number a database column holds (anything else is a clear 400).
 ID = {"min_value": 1, "max_value": 2**63 - 1, "decimal_places": 0}
+#: A gift over its limit when recorded (the year total with it above the limit recorded with
+#: it): waiting, or decided (approved or rejected) after waiting; never a cancelled one.
+GIFT_OVER_LIMIT = Q(
+    status__in=(GiftStatus.PENDING, GiftStatus.APPROVED, GiftStatus.REJECTED),
+    limit__isnull=False, year_total__gt=F("limit"),
+)  # fmt: skip
 #: The years a register can be read for.
 YEAR = {"min_value": 1990, "max_value": 2100, "decimal_places": 0}
 
@@ -98,11 +104,10 @@ class GiftFilterSet(django_filters.FilterSet):
         )
 
     def filter_over(self, queryset, name, value):
-        """Over the limit when recorded: this person's year total with the gift above it."""
-        over = Q(limit__isnull=False, year_total__gt=F("limit"))
+        """Over the limit when recorded (GIFT_OVER_LIMIT)."""
         if value is None:
             return queryset
-        return queryset.filter(over) if value else queryset.exclude(over)
+        return queryset.filter(GIFT_OVER_LIMIT) if value else queryset.exclude(GIFT_OVER_LIMIT)
 
 
 class VipMemberFilterSet(django_filters.FilterSet):

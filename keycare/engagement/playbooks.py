@@ -209,6 +209,12 @@ def playbook_create(
 
 
 def _lock(playbook: Playbook, lock_version: int | None) -> Playbook:
+    """The playbook locked for the change, at the edit version read (required: without it
+    the stale check could not be made)."""
+    if lock_version is None:
+        raise ValidationError({"lock_version": [
+            _("The edit version is missing: reload the page and make the change again.")
+        ]})  # fmt: skip
     locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
     check_version(instance=locked, expected=lock_version, field="lock_version")
     return locked

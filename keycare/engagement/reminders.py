@@ -12,15 +12,22 @@ queries whatever the data size:
 - next steps overdue, to the activity's owner;
 - playbook cadences due within `CADENCE_DAYS` or overdue (`cadences.cadence_statuses`), to
   the people responsible (an executive visit due: EXECUTIVE_VISIT_DUE);
-- key persons (decision makers, influencers, coaches, or influence ≥ 4) of key accounts not
-  met within the settings' `key_person_days`, to the owner and key account managers;
-- dormant relationships: key accounts nobody of theirs was met at within `dormant_days`, to
-  the owner, key account managers and the executive sponsor.
+- key persons of key accounts (`coverage.is_key_person`: their role at that account,
+  memberships included) not met within the settings' `key_person_days` — as the coverage
+  report counts it (`coverage.coverage_for_accounts`: active contacts, the window from
+  `coverage.window_start`) — to the owner and key account managers;
+- dormant relationships: key accounts nobody of whose people (per coverage, memberships
+  included) was met within `dormant_days`, to the owner, key account managers and the
+  executive sponsor.
 
 Delivery (`reminder_send`): in the app always (the notification list), then by email to
 the user in their own language and to every active webhook (WeCom, DingTalk, generic JSON)
-in the site's language. Each channel is marked in `delivered` as it succeeds, so a retry
-after a partial failure, or after a worker died mid-way, sends nothing twice.
+in the site's language. The reminder's row stays locked while it is sent, so a second
+worker waits and then sees what went out; each channel that succeeded is recorded in
+`delivered` even when a later one fails, so a retry re-sends nothing. A reminder that is
+one event for several users (all but the personal dates) is posted to each webhook once,
+by its row of the lowest id; a personal date is posted per user, without its details. A
+personal date is not sent to a user who may no longer see that person's personal data.
 
 What leaves KeyCare about personal dates is the least that serves: the email says
 "<contact> at <account>: birthday in N days" (never the occasion's label, family or
@@ -38,7 +45,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.db.models.functions import ExtractDay, ExtractMonth
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
@@ -53,6 +60,7 @@ from keycare.accounts.models import (
     ImportantDate,
     PersonalDetails,
 )
+from keycare.accounts.scopes import may_see_personal_data, personal_data_q
 from keycare.accounts.services.contacts import personal_data_eraser
 from keycare.core.background import enqueue_on_commit
 from keycare.core.scoping import restrict
@@ -60,12 +68,9 @@ from keycare.users.choices import STAFF_ROLES
 from keycare.users.models import User
 
 from .choices import ActivityStatus, ReminderKind
+from .coverage import Coverage, coverage_for_accounts, is_key_person
 from .models import Activity, EngagementSettings, Reminder, StyleGuidance
-from .touches import annotate_touches
 
-#: Key persons: these buying roles, or anyone of at least this influence (1–5).
-KEY_PERSON_ROLES = (BuyingRole.DECISION_MAKER, BuyingRole.INFLUENCER, BuyingRole.COACH)
-KEY_PERSON_INFLUENCE = 4
 #: Days ahead a birthday is reminded of.
 BIRTHDAY_DAYS = 7
 #: Days ahead a playbook cadence is reminded of (and every overdue one).
@@ -77,6 +82,8 @@ DATE_HORIZON = 60
 NEXT_STEP_LOOKBACK = 60
 #: Delivery is tried at most this often (the task's retries and the tick's, together).
 MAX_DELIVERY_ATTEMPTS = 10
+#: What exists is read for this many keys at a time (within the databases' parameter limits).
+EXISTING_CHUNK = 500
 #: The tick retries a reminder not sent this long after it was recorded (the task's own
 #: retries are over by then), for this long.
 RETRY_AFTER = dt.timedelta(hours=1)
@@ -102,18 +109,29 @@ GENERATED_KINDS = (
 # --- who and what ---------------------------------------------------------------------------
 
 
-def key_person_q(prefix: str = "") -> Q:
-    """The contacts who count as key persons (`prefix`: the path to the contact, e.g.
-    "contact__")."""
-    return Q(**{f"{prefix}buying_role__in": KEY_PERSON_ROLES}) | Q(
-        **{f"{prefix}influence__gte": KEY_PERSON_INFLUENCE}
-    )
-
-
 def key_accounts() -> QuerySet[Account]:
     """The key accounts (confirmed in insights: a KeyAccount row) that are not lost — the
-    same accounts as the coverage report."""
+    same accounts as the coverage report (`coverage.key_accounts`, here for everyone)."""
     return Account.objects.filter(key_account__isnull=False).exclude(status=AccountStatus.LOST)
+
+
+def personal_reminders_visible_q(actor: Any) -> Q | bool:
+    """The reminders the actor may still see as to personal data: all but the personal
+    dates (birthdays, important dates) of contacts whose personal data they may no longer
+    see (`personal_data_q`: the owner or team moved on). True: all; a Q otherwise."""
+    verdict = personal_data_q(actor)
+    if verdict is True:
+        return True
+    others = ~Q(kind__in=sorted(PERSONAL_KINDS))
+    if verdict is False:
+        return others
+    return others | Q(contact__in=Contact.objects.filter(verdict).values("pk"))
+
+
+def visible_reminders(qs: QuerySet[Reminder], actor: Any) -> QuerySet[Reminder]:
+    """`qs` without the personal dates the actor may no longer see (one subquery)."""
+    verdict = personal_reminders_visible_q(actor)
+    return qs if verdict is True else qs.filter(verdict)
 
 
 def link_to(url_name: str, *args: Any, fallback: str = "/") -> str:
@@ -229,8 +247,9 @@ def _personal_dates(today: dt.date) -> list[ReminderSpec]:
 
 
 def _next_steps(today: dt.date) -> list[ReminderSpec]:
-    """Next steps past their due date, not done, of activities not cancelled: to the
-    activity's owner (one indexed range on status and due date)."""
+    """Next steps past their due date, not done, of activities not cancelled, at accounts
+    not lost (as My week lists them): to the activity's owner (one indexed range on status
+    and due date)."""
     rows = (
         Activity.objects.filter(
             status__in=[ActivityStatus.PLANNED, ActivityStatus.DONE],
@@ -239,6 +258,7 @@ def _next_steps(today: dt.date) -> list[ReminderSpec]:
             next_step_done_at__isnull=True,
         )
         .exclude(next_step="")
+        .exclude(account__status=AccountStatus.LOST)
         .values_list("pk", "account_id", "owner_id", "next_step_due", "next_step", "subject")
     )
     return [
@@ -287,58 +307,58 @@ def _cadences(today: dt.date, statuses: Iterable[Any] | None = None) -> list[Rem
     return specs
 
 
-def _not_met(now: dt.datetime, days: int) -> list[ReminderSpec]:
-    """Key persons of key accounts whose last touch is older than `days` (or who were never
-    met and were added longer ago than that): to the owner and key account managers."""
-    cutoff = now - dt.timedelta(days=days)
-    rows = (
-        annotate_touches(
-            Contact.objects.filter(key_person_q(), is_active=True, account__in=key_accounts())
-        )
-        .filter(Q(last_touch_at__lt=cutoff) | Q(last_touch_at__isnull=True, created_at__lt=cutoff))
-        .values_list("pk", "account_id", "account__owner_id", "last_touch_at", "buying_role")
-    )
+def _not_met(
+    coverage: dict[int, Coverage], owners: dict[int, int | None], days: int
+) -> list[ReminderSpec]:
+    """Key persons (`coverage.is_key_person`, by their role at that account) of the key
+    accounts not met within the coverage window of `days`, never met ones included: to the
+    owner and key account managers. One reminder per account, person and last touch."""
     specs = []
-    for pk, account_id, owner_id, last, role in rows:
-        last_day = timezone.localdate(last) if last else None
-        specs.append(ReminderSpec(
-            kind=ReminderKind.KEY_PERSON_NOT_MET,
-            key=f"not_met:{pk}:{last_day.isoformat() if last_day else 'never'}",
-            account_id=account_id, contact_id=pk,
-            due_on=last_day + dt.timedelta(days=days) if last_day else None,
-            params={"last_touch": last_day.isoformat() if last_day else None, "days": days,
-                    "role": role},
-            link=link_to("web:contact_detail", pk), owner_id=owner_id, to_owner=True,
-            team_roles=KAMS,
-        ))  # fmt: skip
+    for account_id, cov in coverage.items():
+        for person in cov.people:
+            if person.met_in_window or not is_key_person(role=person.role,
+                                                         influence=person.influence):  # fmt: skip
+                continue
+            last = person.last_touch_at
+            last_day = timezone.localdate(last) if last else None
+            specs.append(ReminderSpec(
+                kind=ReminderKind.KEY_PERSON_NOT_MET,
+                key=(f"not_met:{account_id}:{person.contact_id}:"
+                     f"{last_day.isoformat() if last_day else 'never'}"),
+                account_id=account_id, contact_id=person.contact_id,
+                due_on=last_day + dt.timedelta(days=days) if last_day else None,
+                params={"last_touch": last_day.isoformat() if last_day else None,
+                        "days": days, "role": person.role},
+                link=link_to("web:contact_detail", person.contact_id),
+                owner_id=owners.get(account_id), to_owner=True, team_roles=KAMS,
+            ))  # fmt: skip
     return specs
 
 
-def _dormant(now: dt.datetime, days: int) -> list[ReminderSpec]:
-    """Key accounts whose people nobody met within `days` (the latest touch of any of their
-    contacts, as `touches` counts it): to the owner, key account managers and sponsor."""
-    cutoff = now - dt.timedelta(days=days)
-    latest = (
-        annotate_touches(Contact.objects.filter(account=OuterRef("pk")))
-        .filter(last_touch_at__isnull=False)
-        .order_by(F("last_touch_at").desc())
-        .values("last_touch_at")[:1]
-    )
-    rows = (
-        key_accounts()
-        .annotate(last_touch_at=Subquery(latest))
-        .filter(Q(last_touch_at__lt=cutoff) | Q(last_touch_at__isnull=True, created_at__lt=cutoff))
-        .values_list("pk", "owner_id", "last_touch_at")
-    )
+def _dormant(
+    coverage: dict[int, Coverage],
+    owners: dict[int, int | None],
+    days: int,
+    new_ones: set[int] = frozenset(),
+) -> list[ReminderSpec]:
+    """Key accounts nobody of whose people (any role, memberships included: the coverage of
+    a window of `days`) was met within `days` — a never met one only when it is not among
+    `new_ones` (added within `days`): to the owner, key account managers and sponsor. The
+    last touch told is that of its buying-centre people (`Coverage.people`)."""
     specs = []
-    for pk, owner_id, last in rows:
-        last_day = timezone.localdate(last) if last else None
+    for pk, cov in coverage.items():
+        if cov.engaged:
+            continue
+        touches = [p.last_touch_at for p in cov.people if p.last_touch_at is not None]
+        last_day = timezone.localdate(max(touches)) if touches else None
+        if last_day is None and pk in new_ones:
+            continue
         specs.append(ReminderSpec(
             kind=ReminderKind.DORMANT_RELATIONSHIP,
             key=f"dormant:{pk}:{last_day.isoformat() if last_day else 'never'}",
             account_id=pk, due_on=last_day + dt.timedelta(days=days) if last_day else None,
             params={"last_touch": last_day.isoformat() if last_day else None, "days": days},
-            link=link_to("web:account_detail", pk), owner_id=owner_id, to_owner=True,
+            link=link_to("web:account_detail", pk), owner_id=owners.get(pk), to_owner=True,
             team_roles=KAMS_AND_SPONSOR,
         ))  # fmt: skip
     return specs
@@ -359,13 +379,20 @@ def reminders_generate(
     now = timezone.now()
     today = today or timezone.localdate(now)
     key_person_days, dormant_days = _settings()
+    accounts = list(key_accounts().values_list("pk", "owner_id", "created_at"))
+    owners = {pk: owner_id for pk, owner_id, _created in accounts}
+    new_ones = {
+        pk for pk, _o, created in accounts if created >= now - dt.timedelta(days=dormant_days)
+    }
     specs = [
         *_personal_dates(today),
         *_next_steps(today),
         *_cadences(today, cadences),
-        *_not_met(now, key_person_days),
-        *_dormant(now, dormant_days),
-    ]
+        *_not_met(coverage_for_accounts(account_ids=owners, today=today, days=key_person_days),
+                  owners, key_person_days),
+        *_dormant(coverage_for_accounts(account_ids=owners, today=today, days=dormant_days),
+                  owners, dormant_days, new_ones),
+    ]  # fmt: skip
     return len(reminders_record(specs=specs, now=now, deliver=deliver))
 
 
@@ -376,7 +403,9 @@ def reminders_record(
     """Record these reminders for their users (active staff only), those not recorded yet,
     and deliver them after commit; returns the new reminders' ids. Four queries (the teams,
     the users, what exists, the insert) and one to read the new ids back, whatever the
-    number — the insert is batched only past the database's parameter limit."""
+    number — what exists is read for the keys of these specs only (by the unique user and
+    key), EXISTING_CHUNK keys a query, and the insert is batched only past the database's
+    parameter limit."""
     if not specs:
         return []
     now = now or timezone.now()
@@ -404,18 +433,20 @@ def reminders_record(
         .values_list("pk", flat=True)
         .distinct()
     )
-    loose_keys = sorted({s.key for s in specs if not s.account_id})
-    existing = set(
-        Reminder.objects.filter(Q(account_id__in=account_ids) | Q(key__in=loose_keys))
-        .filter(user_id__in=everyone)
-        .values_list("user_id", "key")
-    )
+    keys = sorted({s.key[:200] for s in specs})
+    existing: set[tuple[int, str]] = set()
+    for i in range(0, len(keys), EXISTING_CHUNK):
+        existing.update(
+            Reminder.objects.filter(user_id__in=everyone, key__in=keys[i : i + EXISTING_CHUNK])
+            .order_by()
+            .values_list("user_id", "key")
+        )
     rows, seen = [], set()
     for spec in specs:
         for user_id in sorted(wanted[id(spec)] & staff):
-            if (user_id, spec.key) in existing or (user_id, spec.key) in seen:
+            if (user_id, spec.key[:200]) in existing or (user_id, spec.key[:200]) in seen:
                 continue
-            seen.add((user_id, spec.key))
+            seen.add((user_id, spec.key[:200]))
             rows.append(Reminder(
                 user_id=user_id, kind=spec.kind, key=spec.key[:200], account_id=spec.account_id,
                 contact_id=spec.contact_id, activity_id=spec.activity_id, params=spec.params,
@@ -471,10 +502,11 @@ def reminder_mark_read(
 ) -> int:
     """Mark the actor's own reminders read: those of `reminder_ids`, or all unread ones.
     Another user's reminder is never touched (the scope: one's own). Returns how many
-    changed (already read ones do not count)."""
+    changed (already read ones, and personal dates no longer theirs to see, do not count)."""
     if reminder_ids is None and not all_unread:
         raise ValidationError({"reminders": [_("Choose the reminders to mark as read.")]})
-    qs = restrict(Reminder.objects.all(), actor, "change").filter(read_at__isnull=True)
+    qs = visible_reminders(restrict(Reminder.objects.all(), actor, "change"), actor)
+    qs = qs.filter(read_at__isnull=True)
     if not all_unread:
         qs = qs.filter(pk__in=sorted(set(reminder_ids or ())))
     return qs.update(read_at=timezone.now())
@@ -500,7 +532,19 @@ def _date(value: str | dt.date | None) -> str:
     if not value:
         return ""
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-    return formats.date_format(day, "SHORT_DATE_FORMAT")
+    return day.isoformat()  # 2026-01-18 in both languages, as on the pages (not 01/18/2026)
+
+
+def _money(value) -> str:
+    """An amount as the pages show it: 3,880.00."""
+    if value in (None, ""):
+        return "—"
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return formats.number_format(Decimal(str(value)), 2, use_l10n=True, force_grouping=True)
+    except InvalidOperation:
+        return str(value)
 
 
 def _chinese() -> bool:
@@ -590,8 +634,8 @@ def reminder_text(
             "account": p.get("account") or account,
         }  # fmt: skip
         body = _("Value %(value)s; this year with it %(total)s (limit %(limit)s). Recorded by "
-                 "%(by)s.") % {"value": p.get("value", ""), "total": p.get("year_total", ""),
-                               "limit": p.get("limit") or "—", "by": p.get("recorded_by", "")}  # fmt: skip
+                 "%(by)s.") % {"value": _money(p.get("value")), "total": _money(p.get("year_total")),
+                               "limit": _money(p.get("limit")), "by": p.get("recorded_by", "")}  # fmt: skip
         return title, body
     # other kinds recorded elsewhere: their params carry the text
     title = p.get("title_zh") if _chinese() else None
@@ -657,7 +701,8 @@ def reminder_webhook_message(
 ) -> tuple[str, str, dict]:
     """Subject, text and generic JSON for a webhook, in the active language (the caller
     sets the site's). A group chat gets no personal data: for a personal date, only that
-    the user has a reminder, and the link to their list."""
+    the user has a reminder, and the link to their list. Any other reminder is one event
+    for all the users told of it: posted once, it names none of them."""
     user = reminder.user
     mine = absolute(link_to("web:reminder_list", fallback="/engagement/reminders/"))
     if reminder.kind in PERSONAL_KINDS:
@@ -668,11 +713,11 @@ def reminder_webhook_message(
             "subject": subject, "text": text, "link": mine,
         }  # fmt: skip
     title, body = reminder_text(reminder, guidance=guidance)
-    subject = _("[KeyCare] %(title)s (for %(user)s)") % {"title": title, "user": user}
+    subject = _("[KeyCare] %(title)s") % {"title": title}  # one event for all told of it
     link = absolute(reminder.link)
     text = "\n".join(part for part in (body, link) if part)
     data = {
-        "event": "reminder", "kind": reminder.kind, "user": {"id": user.pk, "name": str(user)},
+        "event": "reminder", "kind": reminder.kind, "key": reminder.key,
         "account": ({"id": reminder.account_id, "name": reminder.account.name}
                     if reminder.account_id else None),
         "due_on": reminder.due_on.isoformat() if reminder.due_on else None,
@@ -688,15 +733,34 @@ def _guidance_for(reminder: Reminder) -> dict[str, StyleGuidance]:
     return {g.style: g for g in StyleGuidance.objects.filter(style=style)}
 
 
+def posts_webhooks(reminder: Reminder) -> bool:
+    """Whether this reminder's row posts to the webhooks: a personal date, each (its
+    message is per user and anonymous); any other, only the row of the lowest id among
+    those of its key (one event for several users; read by the account's index)."""
+    if reminder.kind in PERSONAL_KINDS:
+        return True
+    return not Reminder.objects.filter(
+        account_id=reminder.account_id, key=reminder.key, pk__lt=reminder.pk
+    ).exists()
+
+
+#: `last_error` of a personal date not sent: its user may no longer see the person's data.
+WITHDRAWN = "withdrawn: personal data no longer visible to the user"
+
+
 def reminder_send(*, reminder_id: int) -> bool:
-    """Deliver a recorded reminder: email to its user (in their language), then each active
-    webhook (in the site's language). Idempotent: a sent reminder is not sent again, and a
-    channel marked in `delivered` is skipped, so a retry re-sends nothing. Raises on a
-    delivery failure (recorded in `last_error`) so the task retries; gives up after
-    MAX_DELIVERY_ATTEMPTS."""
+    """Deliver a recorded reminder, exactly once per channel: email to its user (in their
+    language), then each active webhook (in the site's language; for an event told to
+    several users, by one of its rows only: `posts_webhooks`). The row is locked
+    (select_for_update) from the read to the last channel, so a second worker waits and
+    then sees it sent, or what was `delivered`. A delivery failure keeps the channels that
+    went out (`delivered` and `last_error` committed with the lock released) and is then
+    raised so the task retries; after MAX_DELIVERY_ATTEMPTS it gives up. A personal date
+    whose user may no longer see that person's personal data is not sent (withdrawn)."""
     from keycare.service.escalation import post_json, robot_or_json
     from keycare.service.models import Webhook
 
+    failure: Exception | None = None
     with transaction.atomic():
         reminder = (
             Reminder.objects.select_for_update(of=("self",))
@@ -705,36 +769,39 @@ def reminder_send(*, reminder_id: int) -> bool:
         )
         if reminder.sent_at is not None or reminder.attempts >= MAX_DELIVERY_ATTEMPTS:
             return False
+        user = reminder.user
+        if reminder.kind in PERSONAL_KINDS and (
+            reminder.contact is None or not may_see_personal_data(user, reminder.contact)
+        ):
+            reminder.attempts, reminder.last_error = MAX_DELIVERY_ATTEMPTS, WITHDRAWN
+            reminder.save(update_fields=["attempts", "last_error"])
+            return False
         reminder.attempts += 1
-        reminder.save(update_fields=["attempts"])
-    user = reminder.user
-    delivered = list(reminder.delivered)
-    guidance = _guidance_for(reminder)
-
-    def done(channel: str) -> None:
-        delivered.append(channel)
-        Reminder.objects.filter(pk=reminder.pk).update(delivered=delivered)
-
-    try:
-        if user.is_active and user.email and "email" not in delivered:
-            with translation.override(user.language or settings.LANGUAGE_CODE):
-                subject, body = reminder_email(reminder, guidance)
-            send_mail(subject, body, None, [user.email])
-            done("email")
-        webhooks = [w for w in Webhook.objects.filter(is_active=True).order_by("pk")
-                    if f"webhook:{w.pk}" not in delivered]  # fmt: skip
-        if webhooks:
-            with translation.override(settings.LANGUAGE_CODE):
-                subject, text, data = reminder_webhook_message(reminder, guidance)
-            for webhook in webhooks:
-                post_json(webhook.url, robot_or_json(webhook, subject, text, data))
-                done(f"webhook:{webhook.pk}")
-    except Exception as exc:
-        Reminder.objects.filter(pk=reminder.pk).update(
-            last_error=f"{type(exc).__name__}: {exc}"[:255]
-        )
-        raise
-    Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now(), last_error="")
+        delivered = list(reminder.delivered)
+        guidance = _guidance_for(reminder)
+        try:
+            if user.is_active and user.email and "email" not in delivered:
+                with translation.override(user.language or settings.LANGUAGE_CODE):
+                    subject, body = reminder_email(reminder, guidance)
+                send_mail(subject, body, None, [user.email])
+                delivered.append("email")
+            webhooks = [w for w in Webhook.objects.filter(is_active=True).order_by("pk")
+                        if f"webhook:{w.pk}" not in delivered]  # fmt: skip
+            if webhooks and posts_webhooks(reminder):
+                with translation.override(settings.LANGUAGE_CODE):
+                    subject, text, data = reminder_webhook_message(reminder, guidance)
+                for webhook in webhooks:
+                    post_json(webhook.url, robot_or_json(webhook, subject, text, data))
+                    delivered.append(f"webhook:{webhook.pk}")
+        except Exception as exc:  # recorded with what went out, then raised: the task retries
+            failure = exc
+            reminder.last_error = f"{type(exc).__name__}: {exc}"[:255]
+        else:
+            reminder.sent_at, reminder.last_error = timezone.now(), ""
+        reminder.delivered = delivered
+        reminder.save(update_fields=["attempts", "delivered", "sent_at", "last_error"])
+    if failure is not None:
+        raise failure
     return True
 
 

@@ -1,5 +1,6 @@
-"""The service link: when a key person (a decision maker, influencer or coach, or anyone of
-influence ≥ 4) files a ticket, or is the contact of a P1 ticket or of a ticket whose SLA is
+"""The service link: when a key person of the ticket's account (`coverage.is_key_person`,
+by their role at that account — their main account's, or their membership's — the same
+definition as the coverage report and the reminders) files a ticket, or is the contact of a P1 ticket or of a ticket whose SLA is
 breached, the account team (owner, key account managers, executive sponsor, service lead)
 is told — once per ticket and reason — with the person's decision style and how to deal
 with it (the style guidance), and a link to the ticket.
@@ -14,14 +15,17 @@ that later breaches its SLA brings a second."""
 
 import datetime as dt
 
+from django.db.models import Case, F, OuterRef, Subquery, When
 from django.utils import timezone
 
 from keycare.accounts.choices import AccountTeamRole
+from keycare.accounts.models import ContactAccount
 from keycare.service.choices import OPEN_STATUSES, Priority, SlaState, TicketEventKind
 from keycare.service.models import Ticket, TicketEvent
 
 from .choices import ReminderKind
-from .reminders import ReminderSpec, key_person_q, link_to, reminders_record
+from .coverage import is_key_person
+from .reminders import ReminderSpec, link_to, reminders_record
 
 #: How far back a check looks at most (and the first one).
 WINDOW = dt.timedelta(days=2)
@@ -72,18 +76,26 @@ def key_person_tickets_check(
     ids = sorted(opened | changed)
     if not ids:
         return 0
+    membership_role = ContactAccount.objects.filter(
+        contact_id=OuterRef("contact_id"), account_id=OuterRef("account_id")
+    ).values("buying_role")[:1]
     rows = (
         Ticket.objects.filter(pk__in=ids, contact__isnull=False, contact__is_active=True)
-        .filter(key_person_q("contact__"))
+        .annotate(role_there=Case(  # the contact's role at the ticket's account
+            When(contact__account_id=F("account_id"), then=F("contact__buying_role")),
+            default=Subquery(membership_role),
+        ))
         .values_list(
             "pk", "number", "subject", "priority", "status", "response_sla", "resolution_sla",
             "opened_at", "account_id", "account__owner_id", "contact_id",
-            "contact__decision_style", "contact__buying_role",
+            "contact__decision_style", "role_there", "contact__influence",
         )
     )  # fmt: skip
     specs = []
     for (pk, number, subject, priority, status, response, resolution, opened_at, account_id,
-         owner_id, contact_id, style, role) in rows:  # fmt: skip
+         owner_id, contact_id, style, role, influence) in rows:  # fmt: skip
+        if not is_key_person(role=role, influence=influence):
+            continue
         reason = ticket_reason(
             priority=priority, response_sla=response, resolution_sla=resolution, status=status,
             is_new=opened_at >= earliest,

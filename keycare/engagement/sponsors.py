@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import django_filters
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,16 +30,18 @@ from keycare.service.choices import OPEN_STATUSES, SlaState
 from keycare.service.models import SlaAlert, Ticket, TicketRating
 from keycare.users.models import User
 
-from .cadences import CadenceStatus, cadence_statuses
+from .cadences import CadenceStatus, cadence_statuses, last_executive_contact
 from .choices import ActivityKind
 from .coverage import (
     Coverage,
+    Rows,
     by_account_value,
     coverage_for_accounts,
     engagement_may_view,
     key_accounts,
     with_account_value,
 )
+from .models import AccountCoverage
 
 #: The period of the service figures: the last twelve months, as on the account 360 page.
 HEALTH_DAYS = 365
@@ -111,6 +113,8 @@ class ExecutiveCadence:
     executive visit items (None: its playbook asks for none)."""
 
     status: CadenceStatus | None
+    #: the last executive contact at the account, whether or not its playbook asks for one
+    last_contact_at: dt.datetime | None = None
 
     @property
     def due_on(self) -> dt.date | None:
@@ -122,7 +126,9 @@ class ExecutiveCadence:
 
     @property
     def last_done_at(self) -> dt.datetime | None:
-        return self.status.last_done_at if self.status else None
+        if self.status is not None and self.status.last_done_at is not None:
+            return self.status.last_done_at
+        return self.last_contact_at
 
     @property
     def every_days(self) -> int | None:
@@ -139,11 +145,13 @@ def executive_cadences(accounts: list[Account], today: dt.date) -> dict[int, Exe
     for status in cadence_statuses(accounts=accounts, today=today):
         if status.item.kind == ActivityKind.EXECUTIVE_VISIT:
             statuses[status.account_id].append(status)
+    last = last_executive_contact([a.pk for a in accounts]) if accounts else {}
     return {
         a.pk: ExecutiveCadence(
             min(statuses[a.pk], key=lambda s: (s.due_on, s.item.position, s.item.pk))
             if statuses.get(a.pk)
-            else None
+            else None,
+            last_contact_at=last.get(a.pk),
         )
         for a in accounts
     }
@@ -228,11 +236,45 @@ class ExecutiveOverdueFilterSet(django_filters.FilterSet):
 
 
 @dataclass
+class StoredExecutiveCadence:
+    """The executive visit cadence as stored in `AccountCoverage` (computed by the coverage
+    tick; the days overdue counted from `today`)."""
+
+    every_days: int | None
+    last_done_at: dt.datetime | None
+    stored_due_on: dt.date | None
+    today: dt.date
+
+    @property
+    def status(self) -> bool | None:
+        """Truthy when the account's playbook asks for an executive visit."""
+        return True if self.every_days is not None else None
+
+    @property
+    def never_done(self) -> bool:
+        return self.every_days is not None and self.last_done_at is None
+
+    @property
+    def due_on(self) -> dt.date | None:
+        if self.every_days is None:
+            return None
+        return self.today if self.last_done_at is None else self.stored_due_on
+
+    @property
+    def overdue_days(self) -> int:
+        due = self.due_on
+        return max(0, (self.today - due).days) if due is not None else 0
+
+    @property
+    def missed(self) -> bool:
+        return self.every_days is not None and (self.never_done or self.overdue_days > 0)
+
+
+@dataclass
 class ExecutiveOverdueRow:
     account: Account
     sponsors: list[User]
-    executive: ExecutiveCadence
-    value_rank: int = 0
+    executive: StoredExecutiveCadence
     flags: list[str] = field(default_factory=list)
 
     @property
@@ -240,36 +282,75 @@ class ExecutiveOverdueRow:
         return not self.sponsors
 
 
+def _overdue_row(account: Account, today: dt.date) -> ExecutiveOverdueRow:
+    try:
+        figures = account.coverage_figures
+    except AccountCoverage.DoesNotExist:
+        figures = None  # not computed yet: no cadence known
+    cadence = StoredExecutiveCadence(
+        every_days=figures.executive_every_days if figures else None,
+        last_done_at=figures.executive_last_at if figures else None,
+        stored_due_on=figures.executive_due_on if figures else None,
+        today=today,
+    )
+    row = ExecutiveOverdueRow(account=account, executive=cadence,
+                              sponsors=[m.user for m in account.sponsor_members])  # fmt: skip
+    if cadence.missed:
+        row.flags.append("missed")
+    if row.no_sponsor:
+        row.flags.append("no_sponsor")
+    return row
+
+
 def executive_overdue_report(
     *, actor: User, filters: Mapping[str, Any] | None = None, today: dt.date | None = None
-) -> list[ExecutiveOverdueRow]:
+) -> Rows:
     """The key accounts the actor sees (filtered by owner, tier, type, region, sponsor)
     with no executive contact within their cadence — never, or overdue — and those with no
     executive sponsor at all (flagged `no_sponsor`; `missed` for the cadence), the most
-    overdue first (never visited before overdue), then by account value. A fixed number of
-    queries."""
-    if not engagement_may_view(actor):
-        return []
+    overdue first (never visited before overdue), then by account value. The cadence is the
+    stored one (`AccountCoverage`, refreshed by the coverage tick and after each activity);
+    filtered, sorted and paginated in SQL: a page reads three queries (the count, the page,
+    the sponsors)."""
     today = today or timezone.localdate()
-    accounts = filter_queryset(ExecutiveOverdueFilterSet, filters, key_accounts(actor=actor))
-    accounts = list(by_account_value(accounts))
-    cadence = executive_cadences(accounts, today)
-    sponsors = _sponsors([a.pk for a in accounts])
-    rows = []
-    for rank, account in enumerate(accounts):
-        row = ExecutiveOverdueRow(account=account, sponsors=sponsors.get(account.pk, []),
-                                  executive=cadence[account.pk], value_rank=rank)  # fmt: skip
-        if row.executive.missed:
-            row.flags.append("missed")
-        if row.no_sponsor:
-            row.flags.append("no_sponsor")
-        if row.flags:
-            rows.append(row)
-
-    def urgency(row: ExecutiveOverdueRow) -> tuple:
-        status = row.executive.status
-        never = status is not None and status.never_done
-        return (not never, -row.executive.overdue_days, row.value_rank)
-
-    rows.sort(key=urgency)
-    return rows
+    accounts = key_accounts(actor=actor)
+    if not engagement_may_view(actor):
+        accounts = accounts.none()
+    accounts = filter_queryset(ExecutiveOverdueFilterSet, filters, accounts)
+    sponsor = AccountTeamMember.objects.filter(
+        account_id=OuterRef("pk"), role=AccountTeamRole.EXECUTIVE_SPONSOR
+    )
+    has_cadence = Q(coverage_figures__executive_every_days__isnull=False)
+    never = has_cadence & Q(coverage_figures__executive_last_at__isnull=True)
+    overdue = has_cadence & Q(coverage_figures__executive_last_at__isnull=False,
+                              coverage_figures__executive_due_on__lt=today)  # fmt: skip
+    accounts = (
+        accounts.annotate(has_sponsor=Exists(sponsor))
+        .filter(never | overdue | Q(has_sponsor=False))
+        .annotate(
+            never_rank=Case(When(never, then=Value(0)), default=Value(1)),
+            overdue_since=Case(
+                When(overdue, then=F("coverage_figures__executive_due_on")),
+                default=Value(today),
+                output_field=DateField(),
+            ),
+        )
+        .order_by(
+            "never_rank",
+            "overdue_since",
+            F("value_gross_profit").desc(nulls_last=True),
+            F("value_revenue").desc(nulls_last=True),
+            "name",
+            "id",
+        )
+        .prefetch_related(
+            Prefetch(
+                "team",
+                queryset=AccountTeamMember.objects.filter(role=AccountTeamRole.EXECUTIVE_SPONSOR)
+                .select_related("user")
+                .order_by("user__username", "id"),
+                to_attr="sponsor_members",
+            )
+        )
+    )
+    return Rows(accounts.select_related("coverage_figures"), lambda a: _overdue_row(a, today))

@@ -11,7 +11,7 @@ its order) adds to the account's cost to serve in the period of its effective da
 import calendar
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,7 +22,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keycare.accounts.lock_objects import account_qs_select_for_update
+from keycare.accounts.lock_objects import (
+    account_qs_select_for_update,
+    contact_qs_select_for_update,
+)
 from keycare.accounts.models import Account, Contact, Equipment
 from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from keycare.core.figures import account_figures_changed
@@ -275,6 +278,28 @@ YEAR_DAYS = 365
 BACKDATE_DAYS, AHEAD_DAYS = 90, 365
 
 
+#: Other gifts to a person that count against the GIFT concessions' yearly limit (the
+#: engagement app's approved gifts): func(contact, first, last) → [(date, amount)] of the
+#: gifts dated first..last. Registered with `gift_source`; profitability imports none of them.
+GiftSource = Callable[[Contact, dt.date, dt.date], Iterable[tuple[dt.date, Decimal]]]
+_GIFT_SOURCES: list[GiftSource] = []
+
+
+def gift_source(func: GiftSource) -> GiftSource:
+    """Register a source of other gifts to a person (called at app ready), so one yearly
+    limit holds across GIFT concessions and those gifts."""
+    if func not in _GIFT_SOURCES:
+        _GIFT_SOURCES.append(func)
+    return func
+
+
+def other_gifts(contact: Contact, first: dt.date, last: dt.date) -> list[tuple[dt.date, Decimal]]:
+    """The registered sources' gifts to the person dated first..last."""
+    return [
+        (d, Decimal(v or 0)) for source in _GIFT_SOURCES for d, v in source(contact, first, last)
+    ]
+
+
 def _worst_year(rows: list[tuple[dt.date, Decimal]], day: dt.date) -> Decimal:
     """The largest total of `rows` in any twelve months that contain `day` (a yearly limit
     holds in every year around the concession, not only the one ending today). The maximum
@@ -328,9 +353,10 @@ def _granted_so_far(*, account: Account, request: Request, day: dt.date,
     contact = request.fields.get("contact")
     if contact is not None:
         gifts = Concession.objects.filter(around, contact=contact, kind=ConcessionKind.GIFT)
-        result["gifts"] = _worst_year(
-            list(gifts.exclude(pk=exclude or 0).values_list("effective_date", "amount")), day
-        )
+        rows = list(gifts.exclude(pk=exclude or 0).values_list("effective_date", "amount"))
+        rows += other_gifts(contact, day - dt.timedelta(days=YEAR_DAYS - 1),
+                            day + dt.timedelta(days=YEAR_DAYS - 1))  # fmt: skip
+        result["gifts"] = _worst_year(rows, day)
     return result
 
 
@@ -488,6 +514,9 @@ def concession_submit(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    if request.fields.get("contact") is not None:
+        # the person's row, as the engagement gift service locks it: one gift at a time
+        contact_qs_select_for_update().get(pk=request.fields["contact"].pk)
     simulation = simulation_compute(
         account=account, request=request, requester=actor, day=effective_date
     )

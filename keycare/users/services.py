@@ -69,3 +69,15 @@ def user_create(
     user.save()
     user_set_roles(user=user, roles=roles)
     return user
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language a user chose (the switcher), so what KeyCare sends them on its
+    own — reminder emails, their calendar feed — is in it too."""
+    choices = {code for code, _name in User._meta.get_field("language").choices}
+    if language not in choices:
+        raise ValidationError({"language": [_("Choose English or Chinese.")]})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

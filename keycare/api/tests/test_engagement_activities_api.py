@@ -359,3 +359,28 @@ def test_the_schema_documents_the_endpoints(kam):
             "/api/v1/reference-customers/"} <= set(paths)  # fmt: skip
     params = {p["name"] for p in paths["/api/v1/activities/"]["get"]["parameters"]}
     assert {"q", "kind", "status", "owner", "participant", "contact", "overdue"} <= params
+
+
+def test_the_cost_is_for_those_who_may_see_costs(kam, engineer, shop, wang):
+    visit = ActivityFactory(account=shop, owner=engineer, subject="巡检", contacts=[wang])
+    Activity.objects.filter(pk=visit.pk).update(cost="88.00")
+    assert api(kam).get(f"/api/v1/activities/{visit.pk}/").json()["cost"] == "88.00"
+    # a service engineer sees his activity, not its cost
+    detail = api(engineer).get(f"/api/v1/activities/{visit.pk}/").json()
+    assert detail["subject"] == "巡检" and "cost" not in detail
+    listed = api(engineer).get("/api/v1/activities/").json()["results"]
+    assert [row["id"] for row in listed] == [visit.pk] and "cost" not in listed[0]
+    # ... nor sets it: refused, nothing changed
+    response = api(engineer).patch(
+        f"/api/v1/activities/{visit.pk}/", {"cost": "1.00", "version": 1}, format="json"
+    )
+    assert response.status_code == 400 and set(response.json()["extra"]["fields"]) == {"cost"}
+    new = {"account": shop.pk, "kind": "call", "subject": "电话", "done_at": at(-1)}
+    response = api(engineer).post("/api/v1/activities/", {**new, "cost": "5"}, format="json")
+    assert response.status_code == 400 and set(response.json()["extra"]["fields"]) == {"cost"}
+    visit.refresh_from_db()
+    assert (str(visit.cost), visit.version) == ("88.00", 1)
+    assert Activity.objects.count() == 1
+    # without a cost, the engineer logs an activity (its answer without the cost)
+    response = api(engineer).post("/api/v1/activities/", new, format="json")
+    assert response.status_code == 201 and "cost" not in response.json()

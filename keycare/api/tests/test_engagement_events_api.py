@@ -17,6 +17,8 @@ from keycare.engagement.services.events import (
     Attendance,
     Invitee,
     event_attendance_record,
+    event_create,
+    event_hold,
     event_invite,
 )
 from keycare.engagement.tests.factories import BusinessEventFactory, GiftFactory, VipMemberFactory
@@ -181,21 +183,23 @@ def test_invite_respond_attend_and_hold(
     wang_inv, li_inv = (EventInvitation.objects.get(contact=c) for c in (wang, li))
     # the other key account manager neither sees nor answers for them
     assert api(other_kam).get(f"{url}invitations/").json()["count"] == 0
-    refused = api(other_kam).post(f"{url}respond/", {"invitation": wang_inv.pk, "status": "registered"},
-                                  format="json")  # fmt: skip
+    refused = api(other_kam).post(f"{url}respond/", {"invitation": wang_inv.pk, "status": "registered",
+                                                     "version": 1}, format="json")  # fmt: skip
     assert refused.status_code == 404
     ok = api(kam).post(f"{url}respond/", {"invitation": wang_inv.pk, "status": "registered", "version": 1},
                        format="json")  # fmt: skip
     assert (ok.status_code, ok.json()["status"], ok.json()["version"]) == (200, "registered", 2)
     full = api(kam).post(
-        f"{url}respond/", {"invitation": li_inv.pk, "status": "registered"}, format="json"
+        f"{url}respond/",
+        {"invitation": li_inv.pk, "status": "registered", "version": 1},
+        format="json",
     )
     assert full.status_code == 400 and full.json()["extra"]["code"] == "event_full"
     stale = api(kam).post(f"{url}respond/", {"invitation": wang_inv.pk, "status": "declined", "version": 1},
                           format="json")  # fmt: skip
     assert stale.status_code == 409
-    early = api(kam).post(f"{url}attendance/", {"records": [{"invitation": wang_inv.pk, "status": "attended"}]},
-                          format="json")  # fmt: skip
+    early = api(kam).post(f"{url}attendance/", {"records": [{"invitation": wang_inv.pk, "status": "attended",
+                                                              "version": 2}]}, format="json")  # fmt: skip
     assert early.status_code == 400 and early.json()["extra"]["code"] == "not_started"
     not_yet = api(kam).post(f"{url}hold/", {"cost": "800", "version": 1}, format="json")
     assert not_yet.status_code == 400
@@ -205,8 +209,8 @@ def test_invite_respond_attend_and_hold(
         starts_at=start, ends_at=start + dt.timedelta(hours=3)
     )
     came = api(kam).post(f"{url}attendance/", {"records": [
-        {"invitation": wang_inv.pk, "status": "attended"}, {"invitation": li_inv.pk, "status": "no_show"}]},
-        format="json")  # fmt: skip
+        {"invitation": wang_inv.pk, "status": "attended", "version": 2},
+        {"invitation": li_inv.pk, "status": "no_show", "version": 1}]}, format="json")  # fmt: skip
     assert sorted((i["contact_name"], i["status"]) for i in came.json()) == sorted(
         [("李工", "no_show"), ("王总", "attended")]
     )
@@ -291,16 +295,24 @@ def test_gifts_within_and_over_the_limit_and_their_decisions(kam, other_kam, exe
     assert own["status"] == "pending"
     assert api(executive).post(f"{GIFTS}{own['id']}/approve/", {"version": 1}, format="json").json()[
         "extra"]["code"] == "own_gift"  # fmt: skip
+    no_version = api(executive).post(f"{GIFTS}{own['id']}/cancel/", {}, format="json")
+    assert (no_version.status_code, no_version.json()["extra"]["fields"]) == (400, {"version": [
+        "Send the version you read (`version`): without it, someone else's change could be "
+        "overwritten."]})  # fmt: skip
+    assert api(executive).post(f"{GIFTS}{own['id']}/cancel/", {"version": 0},
+                               format="json").status_code == 409  # fmt: skip
+    assert Gift.objects.get(pk=own["id"]).status == "pending"
     assert (
-        api(executive).post(f"{GIFTS}{own['id']}/cancel/", {}, format="json").json()["status"]
+        api(executive).post(f"{GIFTS}{own['id']}/cancel/", {"version": 1}, format="json").json()[
+            "status"]
         == "cancelled"
-    )
+    )  # fmt: skip
     totals = api(kam).get(f"{GIFTS}totals/", {"year": timezone.localdate().year}).json()
     assert totals == [{"year": timezone.localdate().year, "contact_id": wang.pk, "contact": "王总",
                        "account": "华鑫汽车", "gifts": 2, "approved": "1500.01", "pending": "0.00",
-                       "limit": "1500.00", "over": True}]  # fmt: skip
-    # over the limit as recorded: the one approved, and the executive's own (cancelled)
-    assert api(kam).get(GIFTS, {"over_limit": "true"}).json()["count"] == 2
+                       "limit": "1500.00", "over_limit": 1, "over": True}]  # fmt: skip
+    # over the limit as recorded: the one approved (the executive's own was cancelled)
+    assert api(kam).get(GIFTS, {"over_limit": "true"}).json()["count"] == 1
     assert api(kam).get(GIFTS, {"year": "abc"}).status_code == 400
 
 
@@ -401,12 +413,27 @@ def test_list_and_detail_query_counts_are_fixed(kam, admin_user, shop, django_as
     with django_assert_num_queries(5):
         client.get(f"{EVENTS}{event_id}/")
     add_rows(4)
+    # and the first event grows: six more people from three more accounts of his, and two
+    # of an account he does not see, invited and come
+    event = BusinessEvent.objects.get(pk=event_id)
+    accounts = [AccountFactory(name=f"客户{n}", owner=kam) for n in range(3)]
+    people = [ContactFactory(account=a, name=f"来宾{a.pk}-{i}") for a in accounts for i in range(2)]
+    hidden = AccountFactory(name="别家")
+    people += [ContactFactory(account=hidden, name=f"别家{i}") for i in range(2)]
+    invitations = event_invite(actor=admin_user, event=event, invitees=[Invitee(p) for p in people])
+    event_attendance_record(actor=admin_user, event=event,
+                            records=[Attendance(i.pk, "attended", 1) for i in invitations])  # fmt: skip
     for url, n in counts.items():
         with django_assert_num_queries(n):
             body = client.get(url).json()
-        assert body["count"] == (5 if url in (GIFTS, MEMBERS) or url == EVENTS else 1)
+        assert body["count"] == (5 if url in (GIFTS, MEMBERS) or url == EVENTS else 7)
     with django_assert_num_queries(5):
-        client.get(f"{EVENTS}{event_id}/")
+        detail = client.get(f"{EVENTS}{event_id}/").json()
+    assert (detail["invited_count"], len(detail["cost_summary"]["accounts"])) == (9, 4)
+    assert (
+        detail["cost_summary"]["others"]["accounts"],
+        detail["cost_summary"]["others"]["attended"],
+    ) == (1, 2)
 
 
 def test_the_schema_has_the_endpoints(kam):
@@ -443,14 +470,14 @@ def test_every_write_endpoint_refuses_the_roles_it_should(
             other_kam,
             "post",
             f"{e}respond/",
-            {"invitation": invitation.pk, "status": "registered"},
+            {"invitation": invitation.pk, "status": "registered", "version": 1},
             404,
         ),
         (
             engineer,
             "post",
             f"{e}respond/",
-            {"invitation": invitation.pk, "status": "registered"},
+            {"invitation": invitation.pk, "status": "registered", "version": 1},
             403,
         ),
         (other_kam, "post", f"{e}hold/", {"cost": "1", "version": 1}, 403),
@@ -464,8 +491,8 @@ def test_every_write_endpoint_refuses_the_roles_it_should(
         (executive, "post", MEMBERS, {"contact": wang.pk}, 403),
         (service_manager, "post", MEMBERS, {"contact": wang.pk}, 403),
         (executive, "patch", m, {"notes": "x", "version": 1}, 403),
-        (other_kam, "delete", m, None, 404),
-        (executive, "delete", m, None, 403),
+        (other_kam, "delete", f"{m}?version=1", None, 404),
+        (executive, "delete", f"{m}?version=1", None, 403),
         (kam, "patch", f"{LEVELS}{gold.pk}/", {"name": "x", "lock_version": 1}, 403),
         (
             executive,
@@ -492,3 +519,141 @@ def test_every_write_endpoint_refuses_the_roles_it_should(
         event.name, "planned", "pending", True, "Gold")  # fmt: skip
     assert EventInvitation.objects.get().status == "invited"
     assert VipLevel.objects.count() == 3
+
+
+# --- versions required, costs hidden, a gift for another account of the person --------------
+
+VERSION_MISSING = ("Send the version you read (`%s`): without it, someone else's change could "
+                   "be overwritten.")  # fmt: skip
+
+
+def test_every_edit_needs_the_version_read(kam, admin_user, shop, wang):
+    """Without the version: a 400 saying so; a stale one: a 409; nothing changes either way."""
+    event = BusinessEventFactory(organiser=kam, name="年度客户大会")
+    [invitation] = event_invite(actor=kam, event=event, invitees=[Invitee(wang)])
+    member = VipMemberFactory(contact=wang, actor=kam)
+    gold = VipLevel.objects.get(code="gold")
+    gift = GiftFactory(contact=wang, actor=kam, value="1500.01")  # waits: over the gold 1,500
+    e = f"{EVENTS}{event.pk}/"
+    cases = [
+        (kam, "patch", e, {"name": "改名"}, "version"),
+        (
+            kam,
+            "post",
+            f"{e}respond/",
+            {"invitation": invitation.pk, "status": "declined"},
+            "version",
+        ),
+        (kam, "post", f"{GIFTS}{gift.pk}/cancel/", {}, "version"),
+        (admin_user, "patch", f"{LEVELS}{gold.pk}/", {"name": "Golden"}, "lock_version"),
+        (kam, "patch", f"{MEMBERS}{member.pk}/", {"notes": "重要"}, "version"),
+        (kam, "delete", f"{MEMBERS}{member.pk}/", None, "version"),
+    ]
+    for user, method, url, body, field in cases:
+        missing = getattr(api(user), method)(url, body, format="json")
+        assert (missing.status_code, missing.json()["extra"]["fields"]) == (
+            400, {field: [VERSION_MISSING % field]}), (method, url)  # fmt: skip
+        stale_url = f"{url}?version=0" if method == "delete" else url
+        stale = getattr(api(user), method)(stale_url, {**(body or {}), field: 0}, format="json")
+        assert (stale.status_code, stale.json()["extra"]["code"]) == (409, "stale_version"), url
+    # attendance, once the event has started: each record says its version
+    start = timezone.now() - dt.timedelta(hours=3)
+    BusinessEvent.objects.filter(pk=event.pk).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+    missing = api(kam).post(f"{e}attendance/", {"records": [
+        {"invitation": invitation.pk, "status": "attended"}]}, format="json")  # fmt: skip
+    assert missing.status_code == 400
+    assert missing.json()["extra"]["fields"] == {
+        "records": {"0": {"version": [VERSION_MISSING % "version"]}}
+    }
+    stale = api(kam).post(f"{e}attendance/", {"records": [
+        {"invitation": invitation.pk, "status": "attended", "version": 0}]}, format="json")  # fmt: skip
+    assert stale.status_code == 409
+    for row in (event, invitation, member, gold, gift):
+        row.refresh_from_db()
+    assert (event.name, event.version, invitation.status, invitation.version) == (
+        "年度客户大会", 1, "invited", 1)  # fmt: skip
+    assert (member.notes, member.is_active, member.version) == ("", True, 1)
+    assert (gold.name, gold.lock_version, gift.status, gift.version) == ("Gold", 1, "pending", 1)
+
+
+def test_service_engineers_see_events_without_money(kam, engineer, admin_user, shop, wang):
+    from keycare.accounts.scopes import may_see_costs
+
+    assert (may_see_costs(engineer), may_see_costs(kam)) == (False, True)
+    start = timezone.now() - dt.timedelta(days=1)
+    event = BusinessEventFactory(organiser=admin_user, starts_at=start, budget="900",
+                                 ends_at=start + dt.timedelta(hours=3))  # fmt: skip
+    [invitation] = event_invite(actor=admin_user, event=event, invitees=[Invitee(wang)])
+    event_attendance_record(actor=admin_user, event=event,
+                            records=[Attendance(invitation.pk, "attended", 1)])  # fmt: skip
+    event_hold(actor=admin_user, event=event, cost="800", expected_version=1)
+    money = {"budget", "cost", "cost_per_attendee", "cost_summary"}
+    seen = api(kam).get(f"{EVENTS}{event.pk}/").json()
+    assert (seen["cost"], seen["budget"], seen["cost_per_attendee"]) == (
+        "800.00",
+        "900.00",
+        "800.00",
+    )
+    assert seen["cost_summary"]["accounts"][0]["share"] == "800.00"
+    detail = api(engineer).get(f"{EVENTS}{event.pk}/")
+    assert detail.status_code == 200 and detail.json()["attended_count"] == 1
+    assert money & set(detail.json()) == set()
+    [row] = api(engineer).get(EVENTS).json()["results"]
+    assert row["id"] == event.pk and money & set(row) == set()
+    assert api(engineer).get(EVENTS, {"ordering": "-cost"}).status_code == 400  # the order tells
+    assert api(kam).get(EVENTS, {"ordering": "-cost"}).status_code == 200
+    # nor may they set them (an engineer organising an event)
+    own = event_create(actor=admin_user, data={"name": "技术交流会", "kind": "seminar",
+                                               "starts_at": dt.datetime.fromisoformat(soon()),
+                                               "ends_at": dt.datetime.fromisoformat(soon(hour=17)),
+                                               "organiser": engineer})  # fmt: skip
+    refused = api(engineer).patch(
+        f"{EVENTS}{own.pk}/", {"budget": "1", "version": 1}, format="json"
+    )
+    assert refused.status_code == 403 and refused.json()["extra"]["code"] == "costs_hidden"
+    renamed = api(engineer).patch(
+        f"{EVENTS}{own.pk}/", {"name": "技术交流", "version": 1}, format="json"
+    )
+    assert renamed.status_code == 200 and money & set(renamed.json()) == set()
+    own.refresh_from_db()
+    assert (own.name, own.budget) == ("技术交流", None)
+
+
+def test_a_gift_for_another_account_the_person_belongs_to(kam, other_kam, shop, wang, elsewhere):
+    from keycare.accounts.models import ContactAccount
+
+    group = AccountFactory(name="集团总部", owner=kam)  # no tier: the default policy, 1,000
+    ContactAccount.objects.create(contact=wang, account=group)
+    ContactAccount.objects.create(contact=wang, account=elsewhere)  # other_kam's account
+    check = api(kam).post(f"{GIFTS}check/", {"contact": wang.pk, "value": "1200",
+                                             "given_on": timezone.localdate().isoformat(),
+                                             "account": group.pk}, format="json")  # fmt: skip
+    assert (check.status_code, check.json()["limit"], check.json()["over"]) == (
+        200,
+        "1000.00",
+        True,
+    )
+    main = api(kam).post(f"{GIFTS}check/", {"contact": wang.pk, "value": "1200",
+                                            "given_on": timezone.localdate().isoformat()},
+                         format="json").json()  # fmt: skip
+    assert (main["limit"], main["over"]) == ("1500.00", False)  # the gold account's policy
+    made = api(kam).post(GIFTS, gift_body(wang, "1200", account=group.pk), format="json")
+    assert made.status_code == 201
+    assert (made.json()["account"], made.json()["account_name"], made.json()["status"],
+            made.json()["limit"]) == (group.pk, "集团总部", "pending", "1000.00")  # fmt: skip
+    stranger = AccountFactory(name="无关公司", owner=kam)
+    bad = api(kam).post(GIFTS, gift_body(wang, "1", account=stranger.pk), format="json")
+    assert (bad.status_code, bad.json()["extra"]["fields"]) == (
+        400, {"account": ["王总 does not belong to 无关公司."]})  # fmt: skip
+    bad_check = api(kam).post(f"{GIFTS}check/", {"contact": wang.pk, "value": "1",
+                                                 "given_on": timezone.localdate().isoformat(),
+                                                 "account": stranger.pk}, format="json")  # fmt: skip
+    assert bad_check.status_code == 400
+    # an account he does not see is no valid choice; one he sees but may not record for: 403
+    assert (
+        api(kam).post(GIFTS, gift_body(wang, "1", account=elsewhere.pk), format="json").status_code
+        == 400
+    )
+    assert Gift.objects.count() == 1

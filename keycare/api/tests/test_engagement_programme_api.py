@@ -3,6 +3,8 @@ paths), playbooks (staff read; administrators create, change with lock_version �
 409 — replace items, delete), My week and the sponsor programme; who gets what per role,
 denied writes change nothing, bad input is a 400, and pinned query counts."""
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -12,10 +14,13 @@ from keycare.accounts.tests.factories import (
     AccountTeamMemberFactory,
     ContactFactory,
 )
-from keycare.engagement.models import EngagementLog, Playbook, PlaybookItem
+from keycare.api.pagination import PageNumberPagination
+from keycare.engagement.coverage_ticks import coverage_refresh
+from keycare.engagement.models import AccountCoverage, EngagementLog, Playbook, PlaybookItem
 from keycare.engagement.tests.factories import PlaybookFactory
 from keycare.engagement.tests.programme_helpers import days_ago, done, make_key
 
+PAGE_SIZE = PageNumberPagination.page_size
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ["/api/v1/coverage/", "/api/v1/playbooks/", "/api/v1/my-week/",
@@ -44,6 +49,7 @@ def acme(kam, executive):
     ContactFactory(account=account, name="孙工", reports_to=cto, introduced_by_contact=coach)
     done(account, owner=kam, contacts=[boss], participants=[executive], when=days_ago(5))
     account.people = {"boss": boss, "cto": cto, "coach": coach}
+    coverage_refresh()  # the stored figures the reports read (the coverage tick)
     return account
 
 
@@ -71,6 +77,7 @@ def test_staff_read_every_endpoint(request, role, acme):
 
 def test_the_coverage_list(kam, other_kam, acme):
     make_key(AccountFactory(name="别人的客户", owner=other_kam))
+    coverage_refresh()
     body = api(kam).get("/api/v1/coverage/").json()
     assert body["count"] == 1
     row = body["results"][0]
@@ -82,6 +89,11 @@ def test_the_coverage_list(kam, other_kam, acme):
     assert figures["uncovered_decision_makers"] == [acme.people["cto"].pk]
     assert figures["relationship_by_role"]["coach"] == "5.0"
     assert figures["relationship_by_role"]["user"] is None
+    assert (figures["decision_maker_known"], figures["decision_makers_met"],
+            figures["has_coach"], figures["roles_covered"], figures["window_days"]) == (
+        True, 1, True, 2, 90)  # fmt: skip
+    computed = AccountCoverage.objects.get(account=acme).computed_at
+    assert dt.datetime.fromisoformat(figures["computed_at"]) == computed
     assert (
         api(other_kam).get("/api/v1/coverage/").json()["results"][0]["account_name"] == "别人的客户"
     )
@@ -115,13 +127,32 @@ def test_one_accounts_coverage_with_coach_paths(kam, executive, other_kam, acme)
 def test_coverage_list_takes_a_fixed_number_of_queries(kam, acme, django_assert_num_queries):
     client = api(kam)
     assert kam.roles  # read once (the authenticated user object is reused here)
-    # the accounts; coverage 3 (no colleagues)
-    with django_assert_num_queries(4):
+    # the count, the page (the stored figures joined): nothing computed
+    with django_assert_num_queries(2):
         client.get("/api/v1/coverage/")
-    for _ in range(4):
+    for _ in range(60):
         make_key(AccountFactory(owner=kam))
-    with django_assert_num_queries(4):
-        assert client.get("/api/v1/coverage/").json()["count"] == 5
+    coverage_refresh()
+    with django_assert_num_queries(2):
+        body = client.get("/api/v1/coverage/").json()
+    assert body["count"] == 61 and len(body["results"]) == PAGE_SIZE
+
+
+def test_the_overdue_report_takes_a_fixed_number_of_queries(executive, kam, acme,
+                                                            django_assert_num_queries):  # fmt: skip
+    client = api(executive)
+    assert executive.roles
+    make_key(AccountFactory(owner=kam))  # no sponsor
+    coverage_refresh()
+    # the count, the page (the stored cadence joined), the sponsors
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/sponsored-accounts/overdue/").json()["count"] == 1
+    for _ in range(60):
+        make_key(AccountFactory(owner=kam))
+    coverage_refresh()
+    with django_assert_num_queries(3):
+        body = client.get("/api/v1/sponsored-accounts/overdue/").json()
+    assert body["count"] == 61 and len(body["results"]) == PAGE_SIZE
 
 
 # --- playbooks -----------------------------------------------------------------------------
@@ -266,12 +297,12 @@ def test_my_week_takes_a_fixed_number_of_queries(kam, acme, django_assert_num_qu
             when=at(week_of(timezone.localdate())[1], 18))  # fmt: skip
     client = api(kam)
     assert kam.roles
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         client.get("/api/v1/my-week/")
     for _ in range(3):
-        account = AccountFactory(owner=kam, account_type="strategic")
+        account = make_key(AccountFactory(owner=kam, account_type="strategic")).account
         done(account, owner=kam, contacts=[ContactFactory(account=account, buying_role="coach")])
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         # three more strategic accounts: their meeting with a decision maker is due too
         assert len(client.get("/api/v1/my-week/").json()["cadences"]) == 3 + 3 * 5
 
@@ -291,3 +322,34 @@ def test_sponsored_accounts_and_the_overdue_report(executive, kam, acme):
         ("无人负责", ["no_sponsor"])
     ]
     assert api(kam).get("/api/v1/sponsored-accounts/overdue/", {"sponsor": "x"}).status_code == 400
+
+
+def test_deleting_a_playbook_needs_the_version_read(admin_user):
+    client = api(admin_user)
+    playbook = PlaybookFactory(tier="iron")
+    response = client.delete(f"/api/v1/playbooks/{playbook.pk}/")
+    assert response.status_code == 400
+    assert response.json()["extra"]["fields"]["lock_version"] == [
+        "The edit version is missing: reload the page and make the change again."
+    ]
+    assert client.delete(f"/api/v1/playbooks/{playbook.pk}/?lock_version=0").status_code == 409
+    assert Playbook.objects.filter(pk=playbook.pk).exists()
+    assert client.delete(f"/api/v1/playbooks/{playbook.pk}/?lock_version=1").status_code == 204
+
+
+def test_the_schema_help_texts_are_translated(admin_user):
+    from django.utils import translation
+
+    from keycare.api.engagement_activities import ActivityCreateSerializer
+    from keycare.api.engagement_programme import CoverageFiguresSerializer
+
+    text = CoverageFiguresSerializer().fields["engaged"].help_text
+    assert str(text) == "their people met in the window"
+    owner = ActivityCreateSerializer().fields["owner"].help_text
+    contacts = ActivityCreateSerializer().fields["contacts"].help_text
+    with translation.override("zh-hans"):
+        # lazy: read in the reader's language (the translations come with the catalogue)
+        assert str(text) == translation.gettext("their people met in the window")
+        assert str(owner) == translation.gettext("default: you")
+        assert str(contacts) == translation.gettext("their people met (contacts of the account)")
+    assert type(text).__name__ == "__proxy__" and type(owner).__name__ == "__proxy__"

@@ -1,4 +1,5 @@
 from .activities import Activity, ActivityAttachment, EngagementLog, Pain
+from .coverage import AccountCoverage
 from .events import BusinessEvent, EventInvitation, Gift, VipLevel, VipMember
 from .programme import (
     EngagementSettings,
@@ -10,6 +11,7 @@ from .programme import (
 from .reminders import CalendarFeed, Reminder
 
 __all__ = [
+    "AccountCoverage",
     "Activity",
     "ActivityAttachment",
     "BusinessEvent",

@@ -11,10 +11,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    Count,
     DateTimeField,
     Exists,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -27,16 +25,15 @@ from django.utils.translation import gettext as _
 from keycare.accounts.models import Account, AccountTeamMember, Contact
 from keycare.accounts.scopes import team_account_ids
 from keycare.core.filtering import filter_queryset
-from keycare.core.scoping import restrict, scope_filter
+from keycare.core.scoping import restrict
 from keycare.service.models import ServiceTeam, ServiceTeamMember
 from keycare.users.choices import ALL_ACCOUNTS_ROLES, STAFF_ROLES
 from keycare.users.models import User
 
 from ..choices import ActivityStatus
-from ..filters import ActivityFilter, open_next_step_q, overdue_q
+from ..filters import ActivityFilter, open_next_step_q
 from ..models import Activity, ActivityAttachment, EngagementLog, Pain
-from ..services.activities import at_account_q, staff_users
-from ..touches import Touch, last_touches
+from ..services.activities import staff_users
 
 #: The longest period a calendar shows at once (a month view spans up to six weeks).
 CALENDAR_MAX_DAYS = 62
@@ -228,69 +225,3 @@ def calendar_entries(
         ))  # fmt: skip
     entries.sort(key=lambda e: (e.day, e.kind != "next_step", e.start or first, e.activity.pk))
     return entries
-
-
-# --- the account 360 page and the contact page -------------------------------------------
-
-
-@dataclass
-class AccountActivitySummary:
-    """An account's engagement at a glance: the latest activities done, the next ones
-    planned, the open next steps (overdue first), the counts, and when we last reached each
-    of its people (with who of ours did)."""
-
-    recent: list[Activity]
-    upcoming: list[Activity]
-    next_steps: list[Activity]
-    planned_count: int
-    open_next_steps: int
-    overdue_next_steps: int
-    done_last_90_days: int
-    last_activity_at: dt.datetime | None
-    touches: list[tuple[Contact, Touch]]
-
-    @property
-    def last_touch_at(self) -> dt.datetime | None:
-        return max((t.at for _c, t in self.touches if t.at), default=None)
-
-
-def account_activity_summary(
-    *, actor: User, account: Account, limit: int = 5
-) -> AccountActivitySummary:
-    """The summary for the account 360 page (what the actor sees of it; nothing for a user
-    who sees no activities). A fixed number of queries (ten: four for the last touches) whatever the data
-    size."""
-    verdict = scope_filter(Activity, actor, "view")
-    seen = restrict(Activity.objects.filter(account=account), actor, "view")
-    now, today = timezone.now(), timezone.localdate()
-    figures = seen.aggregate(
-        planned=Count("pk", filter=Q(status=ActivityStatus.PLANNED)),
-        open_steps=Count("pk", filter=open_next_step_q()),
-        overdue=Count("pk", filter=overdue_q(today)),
-        done_recently=Count("pk", filter=Q(status=ActivityStatus.DONE,
-                                           done_at__gte=now - dt.timedelta(days=90))),
-        last_done=Max("done_at", filter=Q(status=ActivityStatus.DONE)),
-    )  # fmt: skip
-    people = Prefetch("contacts", queryset=Contact.objects.order_by("name", "id"))
-    recent = list(seen.filter(status=ActivityStatus.DONE).select_related("owner")
-                  .prefetch_related(people).order_by("-done_at", "-id")[:limit])  # fmt: skip
-    upcoming = list(seen.filter(status=ActivityStatus.PLANNED, planned_at__gte=now)
-                    .select_related("owner").prefetch_related(people)
-                    .order_by("planned_at", "id")[:limit])  # fmt: skip
-    steps = list(seen.filter(open_next_step_q()).select_related("owner")
-                 .order_by("next_step_due", "id")[: limit * 2])  # fmt: skip
-    touches: list[tuple[Contact, Touch]] = []
-    if verdict is not False:
-        contacts = list(
-            Contact.objects.filter(at_account_q(account), is_active=True).order_by("name", "id")
-        )
-        found = last_touches(c.pk for c in contacts)
-        touches = [(c, found.get(c.pk) or Touch(contact_id=c.pk, at=None)) for c in contacts]
-        touches.sort(key=lambda pair: (pair[1].at is None, -(pair[1].at.timestamp()
-                                                              if pair[1].at else 0), pair[0].name))  # fmt: skip
-    return AccountActivitySummary(
-        recent=recent, upcoming=upcoming, next_steps=steps,
-        planned_count=figures["planned"], open_next_steps=figures["open_steps"],
-        overdue_next_steps=figures["overdue"], done_last_90_days=figures["done_recently"],
-        last_activity_at=figures["last_done"], touches=touches,
-    )  # fmt: skip

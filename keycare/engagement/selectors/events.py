@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from keycare.accounts.models import Account, Contact
+from keycare.accounts.scopes import may_see_costs
 from keycare.core.filtering import filter_queryset
 from keycare.core.scoping import restrict, scope_filter
 from keycare.users.models import User
@@ -39,6 +42,9 @@ def event_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> Quer
     qs = restrict(BusinessEvent.objects.all(), actor, "view").select_related(
         "organiser", "vip_level"
     )
+    ordering = str((filters or {}).get("ordering") or "")
+    if "cost" in ordering and not may_see_costs(actor):  # the order would tell the costs
+        raise ValidationError({"ordering": [_("You may not order events by their cost.")]})
     # a grouped query drops the model's ordering: say it again
     return filter_queryset(
         BusinessEventFilterSet, filters, _counted(qs).order_by("-starts_at", "-id")
@@ -72,10 +78,13 @@ def event_changeable_invitation_ids(*, actor: User, event: BusinessEvent) -> set
     return set(qs.values_list("pk", flat=True))
 
 
-def event_cost_summary(*, actor: User, event: BusinessEvent) -> dict:
+def event_cost_summary(*, actor: User, event: BusinessEvent) -> dict | None:
     """The event's budget and cost, the cost per person who came, and each account's share
     (those the actor sees by name; the others together), as the P&L counts it once the
-    event is held. Two queries."""
+    event is held. Two queries. None for who may not see costs (commercial figures:
+    keycare.accounts.scopes.may_see_costs)."""
+    if not may_see_costs(actor):
+        return None
     attended = dict(
         event.invitations.filter(status=S.ATTENDED)
         .values("account_id")

@@ -1,13 +1,15 @@
 """ "My week": what a key account manager (or anyone on account teams) has to do this week
-across the accounts they own or are on the team of — whom to meet, why and how:
+across the accounts they own or are on the team of (lost accounts left out everywhere) —
+whom to meet, why and how:
 
 - the activities planned this week (Monday to Sunday);
 - the next steps overdue;
-- the playbook cadences due within a week or overdue, each with the suggested activity
-  (whom to meet, with their style guidance) or marked as already planned;
-- the decision makers not met within the window, each with the coach path (who can
-  introduce us) and how to deal with them;
-- the unread reminders.
+- at their key accounts only (`coverage.key_accounts`, as the reminders): the playbook
+  cadences due within a week or overdue, each with the suggested activity (whom to meet,
+  with their style guidance) or marked as already planned, and the decision makers not
+  met within the window, each with the coach path (who can introduce us) and how to deal
+  with them — so what is due here is what the reminders remind of;
+- the unread reminders (personal dates only while the actor may still see them).
 
 Each entry carries its account; the entries are ordered by account value (the stored
 metrics: gross profit, then revenue), highest first. A fixed number of queries whatever the
@@ -20,6 +22,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keycare.accounts.choices import AccountStatus
 from keycare.accounts.models import Account, AccountTeamMember, Contact
 from keycare.core.exceptions import PermissionDeniedError
 from keycare.core.scoping import restrict
@@ -34,6 +37,7 @@ from ..coverage import (
     by_account_value,
     coverage_for_accounts,
     engagement_may_view,
+    key_accounts,
     key_person_days,
     open_next_steps,
     with_account_value,
@@ -53,6 +57,14 @@ class UncoveredDecisionMaker:
     #: how to deal with the decision maker, and with the first person to ask
     guidance: StyleGuidance | None = None
     first_guidance: StyleGuidance | None = None
+    #: an introduction or meeting already planned to reach them (no second one is offered)
+    already_planned: "PlannedAhead | None" = None
+
+
+@dataclass(frozen=True)
+class PlannedAhead:
+    pk: int
+    planned_at: dt.datetime | None
 
 
 @dataclass
@@ -75,10 +87,11 @@ class MyWeek:
 
 
 def my_accounts(*, actor: User, today: dt.date | None = None) -> list[Account]:
-    """The accounts the actor owns or is on the team of (and may see), highest value
-    first. One query."""
+    """The accounts the actor owns or is on the team of (and may see), lost ones left out,
+    highest value first. One query."""
     team = AccountTeamMember.objects.filter(user=actor).values("account_id")
     qs = restrict(Account.objects.filter(Q(owner=actor) | Q(pk__in=team)), actor, "view")
+    qs = qs.exclude(status=AccountStatus.LOST)
     return list(by_account_value(with_account_value(qs, today).select_related("owner")))
 
 
@@ -109,6 +122,7 @@ def my_week(*, actor: User, today: dt.date | None = None) -> MyWeek:
         restrict(Activity.objects.all(), actor, "view")
         .filter(Q(account_id__in=ids) | Q(owner=actor) | Q(Exists(taking_part)))
         .filter(status=ActivityStatus.PLANNED, planned_at__gte=start, planned_at__lt=end)
+        .exclude(account__status=AccountStatus.LOST)
         .select_related("account", "owner", "target_contact")
         .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("name", "id")))
     )
@@ -125,14 +139,16 @@ def my_week(*, actor: User, today: dt.date | None = None) -> MyWeek:
     )
 
     guidance = style_guidance_map()
-    coverage = coverage_for_accounts(account_ids=ids, today=today, days=days)
-    statuses = cadence_statuses(accounts=accounts, today=today)
+    key_ids = set(key_accounts(actor=actor).filter(pk__in=ids).values_list("pk", flat=True))
+    keyed = [a for a in accounts if a.pk in key_ids]
+    coverage = coverage_for_accounts(account_ids=key_ids, today=today, days=days)
+    statuses = cadence_statuses(accounts=keyed, today=today)
     week.cadences = playbook_suggestions(
-        actor=actor, accounts=accounts, today=today, statuses=statuses, coverage=coverage,
+        actor=actor, accounts=keyed, today=today, statuses=statuses, coverage=coverage,
         guidance=guidance, include_planned=True,
     )  # fmt: skip
 
-    for account in accounts:
+    for account in keyed:
         cov = coverage[account.pk]
         for person in cov.uncovered_decision_makers:
             path = cov.paths.get(person.contact_id)
@@ -142,11 +158,31 @@ def my_week(*, actor: User, today: dt.date | None = None) -> MyWeek:
                 guidance=guidance.get(person.decision_style),
                 first_guidance=guidance.get(first.decision_style) if first else None,
             ))  # fmt: skip
+    if week.uncovered:
+        # one query: what is already planned to reach them (an introduction naming them, or
+        # an activity with them), earliest first
+        targets = {u.person.contact_id for u in week.uncovered}
+        ahead: dict[int, PlannedAhead] = {}
+        for pk, planned_at, target, met in (
+            Activity.objects.filter(account_id__in=key_ids, status=ActivityStatus.PLANNED)
+            .filter(Q(target_contact_id__in=targets) | Q(contacts__in=targets))
+            .order_by("planned_at", "pk")
+            .values_list("pk", "planned_at", "target_contact_id", "contacts")
+        ):
+            for contact_id in (target, met):
+                if contact_id in targets:
+                    ahead.setdefault(contact_id, PlannedAhead(pk=pk, planned_at=planned_at))
+        for entry in week.uncovered:
+            entry.already_planned = ahead.get(entry.person.contact_id)
 
-    from ..reminders import reminder_text
+    from ..reminders import reminder_text, visible_reminders
 
     reminders = (
-        restrict(Reminder.objects.filter(user=actor, read_at__isnull=True), actor, "view")
+        visible_reminders(
+            restrict(Reminder.objects.filter(user=actor, read_at__isnull=True), actor, "view"),
+            actor,
+        )
+        .exclude(account__status=AccountStatus.LOST)
         .select_related("account", "contact", "activity")
         .order_by("-created_at", "-id")[:REMINDERS_SHOWN]
     )

@@ -1,5 +1,8 @@
 """Reads of the notification list: a user's own reminders (unread first), the unread count
-for the top bar, and the text of each in the reader's language."""
+for the top bar, and the text of each in the reader's language. A personal date (birthday,
+important date) is shown only while its user may still see that person's personal data
+(`reminders.visible_reminders`): after the owner or the team changed, it is gone
+everywhere — the list, the count, the API and My week."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from keycare.users.choices import STAFF_ROLES
 from ..choices import ReminderKind
 from ..filters_reminders import ReminderFilterSet
 from ..models import Reminder, StyleGuidance
-from ..reminders import PERSONAL_KINDS, reminder_text
+from ..reminders import PERSONAL_KINDS, reminder_text, visible_reminders
 
 
 def reminders_may_view(actor: Any) -> bool:
@@ -28,7 +31,7 @@ def reminders_may_view(actor: Any) -> bool:
 def reminder_list(*, actor: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Reminder]:
     """The actor's own reminders, unread first, newest first, with what their text needs."""
     qs = (
-        restrict(Reminder.objects.all(), actor, "view")
+        visible_reminders(restrict(Reminder.objects.all(), actor, "view"), actor)
         .select_related("account", "contact", "activity")
         .annotate(unread=ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField()))
         .order_by("-unread", "-created_at", "-pk")
@@ -37,10 +40,12 @@ def reminder_list(*, actor: Any, filters: Mapping[str, Any] | None = None) -> Qu
 
 
 def unread_count(*, actor: Any) -> int:
-    """How many of the actor's reminders are unread (one indexed count; none for others)."""
+    """How many of the actor's reminders are unread, those they may still see (one indexed
+    count; none for others)."""
     if not reminders_may_view(actor):
         return 0
-    return Reminder.objects.filter(user=actor, read_at__isnull=True).count()
+    return visible_reminders(Reminder.objects.filter(user=actor, read_at__isnull=True),
+                             actor).count()  # fmt: skip
 
 
 @dataclass

@@ -360,13 +360,32 @@ def _model_check(activity: Activity) -> None:
         raise ValidationError(exc.message_dict) from None
 
 
+def _require_cost_allowed(actor: User | None, cost: Any, current: Any = None) -> None:
+    """The cost is a commercial figure: only those who may see costs set or change it (the
+    system, with no actor, may)."""
+    from keycare.accounts.scopes import may_see_costs
+
+    if actor is None or cost in (None, "") or may_see_costs(actor):
+        return
+    try:
+        same = current is not None and Decimal(str(cost)) == Decimal(str(current))
+    except (ArithmeticError, ValueError):
+        same = False
+    if not same:
+        raise ValidationError({"cost": [_("You may not set the cost of an activity.")]})
+
+
 def _changed_figures(activity: Activity, before: dict | None) -> None:
-    """A done activity's cost is in the account's cost to serve."""
+    """A done activity's cost is in the account's cost to serve; its people met are in the
+    account's stored coverage (refreshed after the commit)."""
     if (
         activity.status != ActivityStatus.DONE
         and (before or {}).get("status") != ActivityStatus.DONE
     ):
         return
+    from ..coverage_ticks import coverage_refresh_on_commit
+
+    coverage_refresh_on_commit([activity.account_id])
     if before is None or any(before.get(k) != getattr(activity, k)
                              for k in ("status", "cost", "done_at")):  # fmt: skip
         account_figures_changed(account_ids=[activity.account_id])
@@ -401,6 +420,7 @@ def activity_create(
         raise ValueError(f"unknown activity fields {sorted(unknown)}")
     if actor is not None and not may_act_on_account(actor, Activity, "add", account):
         raise permission_denied()
+    _require_cost_allowed(actor, fields.get("cost"), Decimal("0"))
     state = {"kind": kind, "subject": subject, "planned_at": planned_at, "done_at": done_at,
              "owner": owner if owner is not None else actor, "contacts": contacts,
              "participants": participants, "target_contact": target_contact,
@@ -478,6 +498,8 @@ def activity_update(
     activity = _locked(activity)
     _require_change(actor, activity)
     check_version(instance=activity, expected=version)
+    if "cost" in data:
+        _require_cost_allowed(actor, data["cost"], activity.cost)
     _require_status(activity, ActivityStatus.PLANNED, ActivityStatus.DONE)
     if "done_at" in data and activity.status != ActivityStatus.DONE and data["done_at"]:
         raise ValidationError({"done_at": [_("Complete the activity to say when it was done.")]})
@@ -524,6 +546,7 @@ def activity_complete(
     _require_change(actor, activity)
     check_version(instance=activity, expected=version)
     _require_status(activity, ActivityStatus.PLANNED)
+    _require_cost_allowed(actor, cost, activity.cost)
     errors: dict[str, list[str]] = {}
     if done_at in (None, ""):
         errors["done_at"] = [_("Say when it was done.")]

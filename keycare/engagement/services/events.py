@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keycare.accounts.models import Account, Contact
+from keycare.accounts.scopes import may_see_costs
 from keycare.core.exceptions import ApplicationError, PermissionDeniedError
 from keycare.core.figures import account_figures_changed
 from keycare.core.scoping import restrict, scope_filter, user_can, user_can_any
@@ -138,11 +139,30 @@ def _validate(event: BusinessEvent) -> None:
     event.full_clean(exclude=["organiser", "created_by"])
 
 
+#: The commercial figures of an event: set and seen only by who may see costs.
+MONEY_FIELDS = ("budget", "cost")
+
+
+def _require_costs(actor: User, data: Mapping[str, Any], *, creating: bool = False) -> None:
+    """Budget and cost are commercial figures (keycare.accounts.scopes.may_see_costs):
+    who may not see them may not set them either."""
+    if may_see_costs(actor):
+        return
+    named = [f for f in MONEY_FIELDS if f in data]
+    if creating:  # an empty budget or cost is no figure
+        named = [f for f in named if data[f] not in (None, "", 0, Decimal("0"))]
+    if named:
+        raise PermissionDeniedError(
+            _("You may not see or set an event's budget and cost."), extra={"code": "costs_hidden"}
+        )
+
+
 @transaction.atomic
 def event_create(*, actor: User, data: Mapping[str, Any]) -> BusinessEvent:
     """Plan an event; the organiser is the actor unless another colleague is named."""
     if not user_can_any(actor, "add", BusinessEvent):
         raise _denied()
+    _require_costs(actor, data, creating=True)
     unknown = set(data) - set(EVENT_FIELDS)
     if unknown:
         raise ValueError(f"unknown event fields {sorted(unknown)}")
@@ -192,6 +212,7 @@ def event_update(
         raise ValueError(f"unknown event fields {sorted(unknown)}")
     event = _locked_event(event)
     _require_change(actor, event)
+    _require_costs(actor, data)
     check_version(instance=event, expected=expected_version)
     if event.status == EventStatus.CANCELLED:
         raise ApplicationError(
@@ -237,6 +258,7 @@ def event_hold(
     """Mark an event held, with its actual cost, once it has started."""
     event = _locked_event(event)
     _require_change(actor, event)
+    _require_costs(actor, {"cost": cost})
     check_version(instance=event, expected=expected_version)
     if event.status != EventStatus.PLANNED:
         raise ApplicationError(

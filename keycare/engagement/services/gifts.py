@@ -20,9 +20,15 @@ recorded it — gets a reminder (kind GIFT_APPROVAL, key "gift:<id>"; the remind
 delivery sends it). An approver decides it at the version they saw; nobody decides their
 own gift, except an administrator. The recorder may cancel it while it waits.
 
-The recipient's main account row is locked before the check, as the concession service
-locks it for a GIFT concession, so two gifts recorded at once are checked against each
-other. An approved gift adds its value to its account's cost to serve on its date."""
+The recipient's contact row is locked before the check, as the concession service locks
+it for a GIFT concession, so two gifts (or a gift and a GIFT concession) recorded at once
+are checked against each other; the approved gifts are registered with
+`keycare.profitability.concessions.gift_source`, so the concession check counts them too.
+An approved gift adds its value to its account's cost to serve on its date.
+
+A gift is booked to an account: the one named (the person's main account or one they also
+belong to, one the recorder may record for), else the event's or the activity's, else the
+person's main account; that account's policy gives the limit."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -34,13 +40,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keycare.accounts.lock_objects import account_qs_select_for_update
-from keycare.accounts.models import Account, Contact
+from keycare.accounts.lock_objects import contact_qs_select_for_update
+from keycare.accounts.models import Account, Contact, ContactAccount
 from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from keycare.core.figures import account_figures_changed
 from keycare.core.scoping import scope_filter, user_can
 from keycare.profitability.choices import ConcessionKind, ConcessionStatus
-from keycare.profitability.concessions import YEAR_DAYS, _worst_year
+from keycare.profitability.concessions import YEAR_DAYS, _worst_year, gift_source
 from keycare.profitability.models import Concession
 from keycare.profitability.policies import policy_for_account
 from keycare.users.choices import Role
@@ -114,12 +120,43 @@ def gift_given_so_far(*, contact: Contact, day: dt.date, exclude: int | None = N
     return Decimal(_worst_year(rows, day)).quantize(CENT)
 
 
+@gift_source
+def approved_gifts(
+    contact: Contact, first: dt.date, last: dt.date
+) -> list[tuple[dt.date, Decimal]]:
+    """The person's approved engagement gifts dated first..last, for the GIFT concession
+    check (registered with profitability; it imports nothing of engagement)."""
+    return list(
+        Gift.objects.filter(contact=contact, status=GiftStatus.APPROVED,
+                            given_on__gte=first, given_on__lte=last)
+        .values_list("given_on", "value")
+    )  # fmt: skip
+
+
+def gift_account_check(*, actor: User | None, contact: Contact, account: Account) -> None:
+    """An account named for a gift is the person's main account or one they also belong
+    to, and one the actor may record gifts for."""
+    if (
+        account.pk != contact.account_id
+        and not ContactAccount.objects.filter(contact=contact, account=account).exists()
+    ):
+        raise ValidationError({"account": [
+            _("%(name)s does not belong to %(account)s.") % {"name": contact.name,
+                                                              "account": account.name}
+        ]})  # fmt: skip
+    if actor is not None and not gift_may_record(actor, account):
+        raise _denied(_("You may not record gifts for this account."))
+
+
 def gift_check(
     *, contact: Contact, value: Decimal, given_on: dt.date, account: Account | None = None,
-    exclude: int | None = None,
+    exclude: int | None = None, actor: User | None = None,
 ) -> GiftCheck:  # fmt: skip
     """The limit check of a gift (changes nothing): what the record-a-gift form shows
-    before saving, and what `gift_record` decides on."""
+    before saving, and what `gift_record` decides on. With `actor`, a named `account` is
+    checked (see `gift_account_check`)."""
+    if account is not None and actor is not None:
+        gift_account_check(actor=actor, contact=contact, account=account)
     limit, source, policy_name = gift_limit(account or contact.account)
     given = gift_given_so_far(contact=contact, day=given_on, exclude=exclude)
     total = (given + Decimal(value)).quantize(CENT)
@@ -222,10 +259,12 @@ def _remind_approvers(gift: Gift) -> int:
 def gift_record(
     *, actor: User, contact: Contact, value: Any, occasion: str, description: str,
     given_on: dt.date | None, event: BusinessEvent | None = None,
-    activity: Activity | None = None,
+    activity: Activity | None = None, account: Account | None = None,
 ) -> Gift:  # fmt: skip
     """Record a gift: within the recipient's yearly limit it is approved at once; over it,
-    it waits for an approver (see the module's docstring)."""
+    it waits for an approver (see the module's docstring). `account`: the account it is
+    booked to (the person's main account or one they belong to; default: the event's, the
+    activity's or the main one)."""
     errors: dict[str, list[str]] = {}
     amount = _value(value, errors)
     if not (occasion or "").strip():
@@ -243,12 +282,28 @@ def gift_record(
         ]  # fmt: skip
     if not contact.is_active:
         errors["contact"] = [_("%(name)s has left the company.") % {"name": contact.name}]
-    account = _where(contact, event, activity, errors)
+    where = _where(contact, event, activity, errors)
+    if account is not None:
+        if (
+            account.pk != contact.account_id
+            and not ContactAccount.objects.filter(contact=contact, account=account).exists()
+        ):
+            errors["account"] = [_("%(name)s does not belong to %(account)s.")
+                                 % {"name": contact.name, "account": account.name}]  # fmt: skip
+        elif (
+            (event is not None or activity is not None)
+            and where.pk != account.pk
+            and ("event" not in errors and "activity" not in errors)
+        ):
+            errors["account"] = [_("The gift is for %(account)s at this event or activity.")
+                                 % {"account": where.name}]  # fmt: skip
+    if account is None or "account" in errors:
+        account = where
     if not gift_may_record(actor, account):
         raise _denied()
     if errors:
         raise ValidationError(errors)
-    account_qs_select_for_update().get(pk=contact.account_id)  # this person's gifts, one at a time
+    contact_qs_select_for_update().get(pk=contact.pk)  # this person's gifts, one at a time
     check = gift_check(contact=contact, value=amount, given_on=given_on, account=account)
     now = timezone.now()
     gift = Gift(
@@ -274,8 +329,8 @@ def gift_record(
 
 
 def _locked(gift: Gift) -> Gift:
-    gift = Gift.objects.select_related("contact").get(pk=gift.pk)
-    account_qs_select_for_update().get(pk=gift.contact.account_id)
+    contact_id = Gift.objects.values_list("contact_id", flat=True).get(pk=gift.pk)
+    contact_qs_select_for_update().get(pk=contact_id)  # as gift_record and the concessions
     return (
         Gift.objects.select_for_update(of=("self",))
         .select_related("contact", "account", "requested_by")

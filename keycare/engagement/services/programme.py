@@ -146,6 +146,10 @@ def reference_customer_set(
     created = reference is None
     if created:
         reference = ReferenceCustomer(account=account)
+    elif version is None:  # a change needs the version read: else no stale check
+        raise ValidationError({"lock_version": [
+            _("The edit version is missing: reload the page and make the change again.")
+        ]})  # fmt: skip
     else:
         check_version(instance=reference, expected=version, field="lock_version")
     values = dict(data)

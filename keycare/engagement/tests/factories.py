@@ -179,7 +179,8 @@ class PlaybookItemFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, playbook, **kwargs):
         from keycare.engagement.playbooks import playbook_item_add
 
-        return playbook_item_add(actor=None, playbook=playbook, data=kwargs)
+        version = type(playbook).objects.get(pk=playbook.pk).lock_version  # the one read
+        return playbook_item_add(actor=None, playbook=playbook, data=kwargs, lock_version=version)
 
 
 # --- reminders (slice V4) ------------------------------------------------------------------

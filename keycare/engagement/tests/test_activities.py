@@ -19,7 +19,6 @@ from keycare.accounts.tests.factories import (
 from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from keycare.engagement.models import Activity, ActivityAttachment, EngagementLog
 from keycare.engagement.selectors.activities import (
-    account_activity_summary,
     activity_get,
     activity_list,
     contact_recent_activities,
@@ -392,21 +391,40 @@ def test_the_list_query_count_is_fixed(kam, shop, wang, engineer, django_assert_
         assert len(list(activity_list(actor=kam))) == 6
 
 
-def test_account_summary(kam, shop, wang, django_assert_num_queries):
+def test_the_contacts_recent_activities(kam, shop, wang):
     done = plan(kam, shop, done_at=at(-3), contacts=[wang], cost="10")
-    later = plan(kam, shop, planned_at=at(5))
-    step = plan(kam, shop, done_at=at(-40), next_step="送样", next_step_due=dt.date(2026, 1, 2))
-    plan(kam, shop, planned_at=at(7), next_step="确认", next_step_due=at(30).date())
-    with django_assert_num_queries(10):
-        summary = account_activity_summary(actor=kam, account=shop)
-    assert [a.pk for a in summary.recent] == [done.pk, step.pk]
-    assert summary.upcoming[0].pk == later.pk
-    assert (summary.planned_count, summary.open_next_steps, summary.overdue_next_steps,
-            summary.done_last_90_days) == (2, 2, 1, 2)  # fmt: skip
-    assert summary.next_steps[0].pk == step.pk
-    assert summary.touches[0][0] == wang and summary.touches[0][1].at == at(-3)
-    assert summary.last_touch_at == at(-3)
-    assert contact_recent_activities(actor=kam, contact=wang) == [done]
+    later = plan(kam, shop, planned_at=at(5), contacts=[wang])  # planned ones too, newest first
+    older = plan(kam, shop, done_at=at(-40), contacts=[wang])
+    plan(kam, shop, done_at=at(-1))  # without him
+    assert contact_recent_activities(actor=kam, contact=wang) == [later, done, older]
+
+
+def test_one_rule_for_an_open_next_step(kam, shop, django_assert_num_queries):
+    """`filters.open_next_step_q` is the one rule (the account 360 section and My week read
+    it through `coverage.open_next_steps`; the calendars add their due-date range): a
+    written next step not done, on an activity not cancelled, with or without a due date."""
+    from keycare.engagement.coverage import open_next_steps
+    from keycare.engagement.filters import open_next_step_q
+
+    dated = plan(kam, shop, done_at=at(-40), next_step="送样", next_step_due=dt.date(2026, 1, 2))
+    undated = plan(kam, shop, planned_at=at(7), next_step="确认")
+    plan(kam, shop, planned_at=at(8))  # no next step
+    finished = plan(kam, shop, done_at=at(-2), next_step="报价", next_step_due=at(3).date())
+    Activity.objects.filter(pk=finished.pk).update(next_step_done_at=at(-1))
+    cancelled = plan(kam, shop, planned_at=at(9), next_step="回访")
+    Activity.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    expected = [dated.pk, undated.pk]
+    assert sorted(Activity.objects.filter(open_next_step_q()).values_list("pk", flat=True)) == (
+        expected
+    )
+    with django_assert_num_queries(1) as small:
+        assert [a.pk for a in open_next_steps(actor=kam, account_ids=[shop.pk])] == expected
+    more = [plan(kam, shop, planned_at=at(10), next_step=f"第{n}步",
+                 next_step_due=at(20 + n).date()) for n in range(4)]  # fmt: skip
+    with django_assert_num_queries(len(small.captured_queries)):
+        steps = [a.pk for a in open_next_steps(actor=kam, account_ids=[shop.pk])]
+    # the earliest due first, those without a due date last
+    assert steps == [dated.pk, *[a.pk for a in more], undated.pk]
 
 
 def test_the_factory_builds_through_the_service(shop):

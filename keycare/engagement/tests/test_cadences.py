@@ -141,7 +141,12 @@ def test_an_executive_taking_part_counts_as_an_executive_visit(strategic, kam, e
     sponsor = make_user(Role.KEY_ACCOUNT_MANAGER, username="sponsor-kam")
     AccountTeamMemberFactory(account=strategic, user=sponsor,
                              role=AccountTeamRole.EXECUTIVE_SPONSOR)  # fmt: skip
-    done(strategic, owner=sponsor, kind="email", when=days_ago(20))
+    # ... an email to nobody of theirs is no executive contact
+    done(strategic, owner=sponsor, kind="email", when=days_ago(30))
+    status = _by_title(cadence_statuses(accounts=[strategic], today=TODAY()))[visit]
+    assert status.last_done_at == days_ago(50)
+    # ... with one of their people it is
+    done(strategic, owner=sponsor, kind="email", contacts=[strategic.user], when=days_ago(20))
     status = _by_title(cadence_statuses(accounts=[strategic], today=TODAY()))[visit]
     assert status.last_done_at == days_ago(20)
     assert (status.due_on, status.overdue_days) == (days_ago(20).date() + dt.timedelta(days=90), 0)
@@ -150,14 +155,29 @@ def test_an_executive_taking_part_counts_as_an_executive_visit(strategic, kam, e
     other_sponsor = make_user(Role.KEY_ACCOUNT_MANAGER, username="other-sponsor")
     AccountTeamMemberFactory(account=elsewhere, user=other_sponsor,
                              role=AccountTeamRole.EXECUTIVE_SPONSOR)  # fmt: skip
-    done(strategic, owner=kam, kind="meeting", participants=[other_sponsor], when=days_ago(1))
+    done(strategic, owner=kam, kind="meeting", contacts=[strategic.dm],
+         participants=[other_sponsor], when=days_ago(1))  # fmt: skip
     assert _by_title(cadence_statuses(accounts=[strategic], today=TODAY()))[visit].last_done_at == (
         days_ago(20)
     )
-    # an executive visit of its kind with the decision maker counts too
+    # an "executive visit" with the decision maker that no executive went to does not count
     done(strategic, owner=kam, kind="executive_visit", contacts=[strategic.dm], when=days_ago(5))
     assert _by_title(cadence_statuses(accounts=[strategic], today=TODAY()))[visit].last_done_at == (
-        days_ago(5)
+        days_ago(20)
+    )
+    # nor a planned one with the executive, nor a cancelled one
+    planned(strategic, owner=executive, kind="executive_visit", contacts=[strategic.dm])
+    cancelled = done(strategic, owner=executive, kind="executive_visit",
+                     contacts=[strategic.dm], when=days_ago(4))  # fmt: skip
+    type(cancelled).objects.filter(pk=cancelled.pk).update(status="cancelled")
+    assert _by_title(cadence_statuses(accounts=[strategic], today=TODAY()))[visit].last_done_at == (
+        days_ago(20)
+    )
+    # the executive going to it, done: counts
+    done(strategic, owner=kam, kind="executive_visit", contacts=[strategic.dm],
+         participants=[executive], when=days_ago(3))  # fmt: skip
+    assert _by_title(cadence_statuses(accounts=[strategic], today=TODAY()))[visit].last_done_at == (
+        days_ago(3)
     )
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.utils import timezone
 
 from keycare.accounts.choices import AccountTeamRole
@@ -26,7 +27,9 @@ from keycare.engagement.coverage import (
     coverage_list,
     window_start,
 )
-from keycare.engagement.models import EngagementSettings
+from keycare.engagement.coverage_ticks import COVERAGE_TICK, coverage_refresh
+from keycare.engagement.coverage_ticks import coverage as coverage_tick
+from keycare.engagement.models import AccountCoverage, EngagementSettings
 from keycare.engagement.tests.programme_helpers import days_ago, done, make_key, planned
 from keycare.insights.models import AccountMetric
 
@@ -234,25 +237,97 @@ def report(acme, kam, other_kam):
     empty = make_key(AccountFactory(name="空白客户", owner=kam, tier="gold")).account
     make_key(AccountFactory(name="别人的客户", owner=other_kam))
     AccountFactory(name="普通客户", owner=kam)
+    coverage_refresh()
     return {"acme": acme, "one": one, "empty": empty}
 
 
+def listed(actor, filters=None) -> list:
+    return list(coverage_list(actor=actor, filters=filters))
+
+
 def test_the_report_lists_the_key_accounts_lowest_score_first(report, kam):
-    rows = coverage_list(actor=kam)
+    rows = listed(kam)
     assert [(r.account.name, r.coverage.score) for r in rows] == [
         ("空白客户", 0), ("单线客户", 58), ("华鑫汽车", 75),
     ]  # fmt: skip
+    # the stored figures are the live ones (acme: see test_the_coverage_of_an_account)
+    stored = rows[2].coverage
+    assert (stored.engaged, stored.decision_maker_known, stored.decision_makers_known,
+            stored.decision_makers_met, stored.has_coach, stored.roles_covered,
+            stored.window_days) == (3, True, 2, 1, True, 4, 90)  # fmt: skip
+    assert stored.uncovered_decision_makers == [report["acme"].people["cto"].pk]
+    assert stored.flags == ["uncovered_decision_makers"]
+    assert stored.relationship_by_role["decision_maker"] == "1.5"
+    assert stored.last_touch_at == days_ago(10)
+    assert rows[0].coverage.flags == [
+        "none_engaged", "no_decision_maker_known", "no_coach",
+    ]  # fmt: skip
+    assert rows[1].coverage.flags == ["single_threaded", "no_coach"]
+
+
+def test_the_report_reads_the_stored_figures_as_of_their_refresh(report, kam):
+    """The report shows the figures as of the last refresh; a refresh for one account
+    updates that one only, and an account no longer key loses its row."""
+    before = AccountCoverage.objects.get(account=report["empty"]).computed_at
+    person = ContactFactory(account=report["empty"], buying_role="coach")
+    done(report["empty"], owner=kam, contacts=[person])  # written through the ORM: no refresh
+    assert [r.coverage.score for r in listed(kam)] == [0, 58, 75]
+    assert coverage_refresh([report["empty"].pk]) == 1
+    # 15 (a coach) + 5 (one engaged) + 15 × 1/6 (2.5 rounds to 3) = 23
+    assert (listed(kam)[0].account.name, listed(kam)[0].coverage.score) == ("空白客户", 23)
+    assert AccountCoverage.objects.get(account=report["empty"]).computed_at >= before
+    report["empty"].key_account.delete()
+    assert coverage_refresh() == 3  # the other kam's account too
+    assert not AccountCoverage.objects.filter(account=report["empty"]).exists()
+    assert [r.account.name for r in listed(kam)] == ["单线客户", "华鑫汽车"]
+
+
+def test_an_activity_refreshes_its_accounts_coverage_on_commit(report, kam,
+                                                                django_capture_on_commit_callbacks):  # fmt: skip
+    from keycare.engagement.services.activities import activity_create
+
+    person = ContactFactory(account=report["empty"], buying_role="decision_maker")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        activity_create(actor=kam, account=report["empty"], kind="meeting", subject="初次拜访",
+                        done_at=days_ago(2), contacts=[person.pk])  # fmt: skip
+    assert len(callbacks) >= 1
+    figures = AccountCoverage.objects.get(account=report["empty"])
+    # 20 (a decision maker) + 30 (met) + 5 (one engaged) + 15 × 1/6 (2.5 → 3) = 58
+    assert (figures.score, figures.single_threaded, figures.decision_makers_met) == (58, True, 1)
+    # a planned activity touches nobody: nothing to refresh
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        activity_create(actor=kam, account=report["empty"], kind="meeting", subject="计划",
+                        planned_at=days_ago(-3), contacts=[person.pk])  # fmt: skip
+    assert not [c for c in callbacks if getattr(c, "func", None) is coverage_refresh]
+
+
+def test_the_coverage_tick_runs_once_an_hour(report):
+    from keycare.core.models import TickRun
+
+    AccountCoverage.objects.all().delete()
+    assert coverage_tick() == "4 key accounts' coverage refreshed"
+    assert AccountCoverage.objects.count() == 4
+    TickRun.objects.create(
+        name=COVERAGE_TICK,
+        status=TickRun.Status.OK,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    assert coverage_tick() == "ran this hour"
 
 
 def test_the_report_filters(report, kam):
-    names = lambda f: [r.account.name for r in coverage_list(actor=kam, filters=f)]  # noqa: E731
+    names = lambda f: [r.account.name for r in listed(kam, f)]  # noqa: E731
     assert names({"flag": "single_threaded"}) == ["单线客户"]
     assert names({"flag": "no_coach"}) == ["空白客户", "单线客户"]
+    assert names({"flag": "none_engaged"}) == ["空白客户"]
+    assert names({"flag": "no_decision_maker_known"}) == ["空白客户"]
     assert names({"flag": "uncovered_decision_makers"}) == ["华鑫汽车"]
     assert names({"below": "58"}) == ["空白客户"]
     assert names({"below": "59"}) == ["空白客户", "单线客户"]
     assert names({"tier": "gold"}) == ["空白客户", "华鑫汽车"]
     assert names({"account_type": "strategic"}) == ["华鑫汽车"]
+    assert names({"tier": "gold", "flag": "no_coach", "below": "10"}) == ["空白客户"]
     assert names({"owner": str(kam.pk), "province": "江苏省"}) == [
         "空白客户",
         "单线客户",
@@ -270,14 +345,14 @@ def test_bad_report_filters_are_errors(report, kam, filters):
 
 
 def test_who_sees_which_key_accounts(report, other_kam, executive, engineer, portal_user):
-    assert [r.account.name for r in coverage_list(actor=other_kam)] == ["别人的客户"]
+    assert [r.account.name for r in listed(other_kam)] == ["别人的客户"]
     assert len(coverage_list(actor=executive)) == 4
-    assert coverage_list(actor=engineer) == []  # on no account team
+    assert listed(engineer) == []  # on no account team
     AccountTeamMemberFactory(account=report["one"], user=engineer,
                              role=AccountTeamRole.SERVICE_ENGINEER)  # fmt: skip
-    assert [r.account.name for r in coverage_list(actor=engineer)] == ["单线客户"]
+    assert [r.account.name for r in listed(engineer)] == ["单线客户"]
     ContactFactory(account=report["one"], user=portal_user)
-    assert coverage_list(actor=portal_user) == []
+    assert listed(portal_user) == []
 
 
 def test_ties_in_score_go_to_the_higher_value(kam):
@@ -288,21 +363,38 @@ def test_ties_in_score_go_to_the_higher_value(kam):
         AccountMetric.objects.create(account=account, scope="own", period_start=dt.date(2025, 1, 1),
                                      period_end=dt.date(2025, 12, 31), gross_profit=Decimal(profit))  # fmt: skip
         names.append(name)
+    coverage_refresh()
     # by name 大 would come first: the value decides
-    assert [r.account.name for r in coverage_list(actor=kam)] == ["小客户", "大客户"]
+    assert [r.account.name for r in listed(kam)] == ["小客户", "大客户"]
 
 
 def test_the_report_takes_a_fixed_number_of_queries(report, kam, django_assert_num_queries):
-    # the roles of the actor, the accounts, then coverage (memberships, contacts, colleagues
-    # none here, the settings row)
+    # a page of the report: the roles of the actor, the count, the page (the stored figures
+    # joined); nothing computed
+    def page():
+        return list(Paginator(coverage_list(actor=kam), 25).page(1))
+
     kam = type(kam).objects.get(pk=kam.pk)
-    with django_assert_num_queries(5):
-        coverage_list(actor=kam)
-    for _ in range(4):
+    with django_assert_num_queries(3):
+        assert len(page()) == 3
+    for _ in range(30):
         make_key(AccountFactory(owner=kam))
+    coverage_refresh()
     kam = type(kam).objects.get(pk=kam.pk)
-    with django_assert_num_queries(5):
-        assert len(coverage_list(actor=kam)) == 7
+    with django_assert_num_queries(3):
+        assert len(page()) == 25
+
+
+def test_the_refresh_is_set_based(report, django_assert_num_queries):
+    # the stale rows (found, deleted), the accounts, the settings row, coverage
+    # (memberships, contacts), the executive cadences (playbooks, their items, last done by
+    # role ×2, executives, account teams, the last executive contact), one upsert
+    with django_assert_num_queries(13):
+        assert coverage_refresh() == 4
+    for _ in range(20):
+        make_key(AccountFactory())
+    with django_assert_num_queries(13):
+        assert coverage_refresh() == 24
 
 
 # --- the 360 page's section ----------------------------------------------------------------

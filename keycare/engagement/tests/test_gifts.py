@@ -292,7 +292,7 @@ def test_the_register_is_scoped_filtered_and_totalled(
             gift_list(actor=executive, filters=bad)
     totals = gift_totals(actor=kam)
     assert [(t["year"], t["contact"], t["gifts"], t["approved"], t["pending"], t["limit"], t["over"])
-            for t in totals] == [(2026, "王总", 2, D("600.00"), D("400.01"), D("1000.00"), False),
+            for t in totals] == [(2026, "王总", 2, D("600.00"), D("400.01"), D("1000.00"), True),
                                  (2025, "王总", 1, D("100.00"), D("0.00"), D("1000.00"), False)]  # fmt: skip
     assert {(t["contact"], t["approved"]) for t in gift_totals(actor=executive, filters={"year": "2026"})} == {
         ("李工", D("50.00")), ("王总", D("600.00"))}  # fmt: skip
@@ -319,3 +319,106 @@ def test_the_approvers_are_emailed_once_about_a_gift_over_the_limit(
     with django_capture_on_commit_callbacks(execute=True):
         reminders_retry()
     assert len(mailoutbox) == 2
+
+
+# --- one limit both ways, the account a gift is booked to, the register's flag -------------
+
+
+def _record_locks(monkeypatch):
+    """Record which contact rows the gift service and the concession service lock."""
+    from keycare.accounts import lock_objects
+    from keycare.engagement.services import gifts as gift_module
+    from keycare.profitability import concessions as concession_module
+
+    locked = []
+
+    def recording():
+        qs = lock_objects.contact_qs_select_for_update()
+        real_get = qs.get
+
+        def get(*args, **kwargs):
+            row = real_get(*args, **kwargs)
+            locked.append(row.pk)
+            return row
+
+        qs.get = get
+        return qs
+
+    for module in (gift_module, concession_module):
+        monkeypatch.setattr(module, "contact_qs_select_for_update", recording)
+    return locked
+
+
+def test_one_gift_limit_both_ways_and_the_same_contact_row_locked(kam, person, shop, monkeypatch):
+    from keycare.profitability.concessions import concession_submit
+
+    locked = _record_locks(monkeypatch)
+    give(kam, person, "800.00")  # an engagement gift, approved
+    assert locked == [person.pk]
+    # a GIFT concession to the same person now sees it: 800 + 300 is over the 1,000 limit
+    concession = concession_submit(actor=kam, account=shop, kind="gift", reason="春节礼品",
+                                   data={"amount": "300", "contact": person.pk})  # fmt: skip
+    assert locked == [person.pk, person.pk]
+    assert concession.simulation["granted_so_far"]["gifts"] == "800.00"
+    assert (concession.within_policy, concession.status) == (False, "pending")
+    gift_breach = [b for b in concession.breaches if b["code"] == "gift_limit_per_contact"]
+    assert [(b["limit"], b["value"]) for b in gift_breach] == [("1000.00", "1100.00")]
+    # exactly at the limit is within it
+    at_limit = concession_submit(actor=kam, account=shop, kind="gift", reason="中秋礼品",
+                                 data={"amount": "200", "contact": person.pk})  # fmt: skip
+    assert "gift_limit_per_contact" not in [b["code"] for b in at_limit.breaches]
+    # the other way: a granted GIFT concession counts for the engagement gift
+    grant_gift(person, "200", DAY)
+    over = give(kam, person, "0.01")
+    assert (over.status, over.year_total) == ("pending", D("1000.01"))
+    assert locked == [person.pk] * 4
+    # waiting and cancelled engagement gifts do not count for the concession
+    gift_cancel(actor=kam, gift=over, expected_version=1)
+    again = concession_submit(actor=kam, account=shop, kind="gift", reason="x",
+                              data={"amount": "1", "contact": person.pk})  # fmt: skip
+    assert again.simulation["granted_so_far"]["gifts"] == "1000.00"
+
+
+def test_a_gift_is_booked_to_an_account_the_person_belongs_to_with_its_limit(
+    kam, other_kam, person, shop
+):
+    from keycare.accounts.models import ContactAccount
+
+    group = AccountFactory(name="集团总部", owner=kam, tier="gold")  # the gold policy: 1,500
+    ContactAccount.objects.create(contact=person, account=group)
+    check = gift_check(contact=person, value=D("1200"), given_on=DAY, account=group, actor=kam)
+    assert (check.limit, check.over) == (D("1500"), False)
+    gift = give(kam, person, "1200.00", account=group)
+    assert (gift.account, gift.status, gift.limit) == (group, "approved", D("1500.00"))
+    # the main account's limit (1,000) applies without it
+    main = give(kam, person, "1.00")
+    assert (main.account, main.status, main.limit) == (shop, "pending", D("1000.00"))
+    stranger = AccountFactory(name="无关公司", owner=kam)
+    theirs = AccountFactory(name="远东钢铁", owner=other_kam)
+    ContactAccount.objects.create(contact=person, account=theirs)
+    with pytest.raises(ValidationError) as not_his:
+        give(kam, person, "1.00", account=stranger)
+    assert not_his.value.message_dict == {"account": ["王总 does not belong to 无关公司."]}
+    with pytest.raises(ValidationError):
+        gift_check(contact=person, value=D("1"), given_on=DAY, account=stranger, actor=kam)
+    with pytest.raises(PermissionDeniedError):  # he may not record for the other's account
+        give(kam, person, "1.00", account=theirs)
+    with pytest.raises(PermissionDeniedError):
+        gift_check(contact=person, value=D("1"), given_on=DAY, account=theirs, actor=kam)
+    assert Gift.objects.count() == 2
+
+
+def test_the_register_flag_is_the_gifts_own_not_a_calendar_year_reckoning(kam, person):
+    """A gift that waited across the turn of the year: the calendar-year approved totals are
+    within the limit, but the gift was over it when recorded — the flag says so."""
+    give(kam, person, "600.00", day=dt.date(2025, 12, 20))
+    waits = give(kam, person, "600.00", day=dt.date(2026, 1, 5))
+    assert (waits.status, waits.year_total, waits.limit) == ("pending", D("1200.00"), D("1000.00"))
+    totals = gift_totals(actor=kam)
+    assert [(t["year"], t["approved"], t["pending"], t["limit"], t["over_limit"], t["over"])
+            for t in totals] == [(2026, D("0.00"), D("600.00"), D("1000.00"), 1, True),
+                                 (2025, D("600.00"), D("0.00"), D("1000.00"), 0, False)]  # fmt: skip
+    assert list(gift_list(actor=kam, filters={"over_limit": "true"})) == [waits]
+    gift_cancel(actor=kam, gift=waits, expected_version=1)  # a cancelled gift is not flagged
+    assert [t["over"] for t in gift_totals(actor=kam)] == [False, False]
+    assert list(gift_list(actor=kam, filters={"over_limit": "true"})) == []

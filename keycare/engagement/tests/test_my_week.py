@@ -1,7 +1,8 @@
 """ "My week": this week's planned activities (Monday to Sunday), overdue next steps, cadences
 due or overdue with their suggestions, uncovered decision makers with who can introduce us,
-and unread reminders — across the accounts the user owns or is on the team of, ordered by
-account value — with a fixed number of queries; customer contacts are refused."""
+and unread reminders — across the accounts the user owns or is on the team of (never a lost
+one), ordered by account value, cadences and decision makers at key accounts only (what the
+reminders remind of) — with a fixed number of queries; customer contacts are refused."""
 
 import datetime as dt
 from decimal import Decimal
@@ -21,7 +22,7 @@ from keycare.engagement.calculations import week_of
 from keycare.engagement.models import Reminder
 from keycare.engagement.selectors.my_week import my_accounts, my_week
 from keycare.engagement.tests.programme_helpers import at, days_ago, done, planned
-from keycare.insights.models import AccountMetric
+from keycare.insights.models import AccountMetric, KeyAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def _value(account, gross_profit, *, start=None, end=None):
 def week(kam, other_kam):
     """The kam owns `small` (gross profit 100) and `big` (900, strategic: a CTO never met,
     reachable through the coach) and is on the team of `team` (another kam's, 500); `other`
-    is someone else's."""
+    is someone else's (not a key account); the three others are key accounts."""
     today = timezone.localdate()
     monday, sunday = week_of(today)
     small = AccountFactory(name="小客户", owner=kam)
@@ -45,6 +46,8 @@ def week(kam, other_kam):
     team = AccountFactory(name="团队客户", owner=other_kam)
     AccountTeamMemberFactory(account=team, user=kam, role=AccountTeamRole.KEY_ACCOUNT_MANAGER)
     other = AccountFactory(name="别人的客户", owner=other_kam)
+    for account in (small, big, team):
+        KeyAccount.objects.create(account=account, reason="测试")
     _value(small, "100")
     _value(big, "900")
     _value(team, "500")
@@ -71,7 +74,7 @@ def week(kam, other_kam):
     Reminder.objects.create(user=kam, kind="birthday", key="b3", account=big, contact=coach,
                             due_on=today, read_at=timezone.now())  # fmt: skip
     Reminder.objects.create(user=other_kam, kind="birthday", key="b4", account=other,
-                            due_on=today)  # fmt: skip
+                            contact=ContactFactory(account=other), due_on=today)  # fmt: skip
     return {"small": small, "big": big, "team": team, "other": other, "cto": cto, "coach": coach,
             "boss": boss, **activities}  # fmt: skip
 
@@ -120,6 +123,28 @@ def test_uncovered_decision_makers_with_who_can_introduce_them(week, kam):
     assert [n.name for n in cto.path.nodes] == ["李工", "王总工"]
     assert cto.path.first_to_ask.name == "李工"
     assert cto.guidance.style == "checker" and cto.first_guidance.style == "follower"
+    assert cto.already_planned is None
+
+
+def test_an_introduction_already_planned_is_shown_not_offered_again(week, kam, client):
+    from django.urls import reverse
+
+    cto = my_week(actor=kam).uncovered[0]
+    coach = cto.path.first_to_ask
+    intro = planned(cto.account, owner=kam, kind="introduction", contacts=[],
+                    target_contact_id=cto.person.contact_id, when=at(timezone.localdate(), 16))  # fmt: skip
+    again = my_week(actor=kam).uncovered[0]
+    assert (again.already_planned.pk, again.already_planned.planned_at) == (
+        intro.pk,
+        intro.planned_at,
+    )
+    client.force_login(kam)
+    page = client.get(reverse("web:my_week")).content.decode()
+    assert (
+        'data-testid="introduction-planned"' in page
+        and 'data-testid="plan-introduction"' not in page
+    )
+    assert coach.name in page
 
 
 def test_unread_reminders_by_account_value(week, kam):
@@ -155,19 +180,51 @@ def test_my_week_takes_a_fixed_number_of_queries(week, kam, other_kam, django_as
     kam = type(kam).objects.get(pk=kam.pk)
     assert kam.roles
     # the settings row, my accounts, the planned activities and their contacts, the next
-    # steps, the guidance, coverage 2 (memberships, contacts; no colleagues here), cadences
-    # 6, planned kinds, the reminders
-    with django_assert_num_queries(16):
+    # steps, the guidance, my key accounts, coverage 2 (memberships, contacts; no
+    # colleagues here), cadences 6, planned kinds, what is planned to reach the decision
+    # makers not met, the reminders
+    with django_assert_num_queries(18):
         my_week(actor=kam)
     monday = week_of(timezone.localdate())[0]
     for i in range(4):
         account = AccountFactory(owner=kam, account_type="strategic")
+        KeyAccount.objects.create(account=account, reason="测试")
         boss = ContactFactory(account=account, buying_role="decision_maker")
         planned(account, owner=kam, contacts=[boss], when=at(monday, 8 + i))
         done(account, owner=kam, contacts=[boss], when=days_ago(4), next_step="跟进",
              next_step_due=timezone.localdate() - dt.timedelta(days=1))  # fmt: skip
         Reminder.objects.create(user=kam, kind="birthday", key=f"x{i}", account=account,
                                 contact=boss, due_on=timezone.localdate())  # fmt: skip
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         mine = my_week(actor=kam)
     assert len(mine.accounts) == 7 and len(mine.planned) == 7 and len(mine.reminders) == 6
+
+
+def test_lost_accounts_are_left_out_and_only_key_accounts_are_due(week, kam):
+    """A lost account of mine shows nothing at all; an account of mine that is not a key
+    account shows its planned activities and overdue next steps, but no cadence and no
+    decision maker not met — as the reminders, which remind only of key accounts."""
+    today = timezone.localdate()
+    monday = week_of(today)[0]
+    lost = AccountFactory(name="流失客户", owner=kam, status="lost", account_type="strategic")
+    KeyAccount.objects.create(account=lost, reason="测试")
+    plain = AccountFactory(name="普通客户", owner=kam, account_type="strategic")
+    for account in (lost, plain):
+        boss = ContactFactory(account=account, buying_role="decision_maker")
+        planned(account, owner=kam, contacts=[boss], when=at(monday, 7), subject=account.name)
+        done(account, owner=kam, contacts=[boss], when=days_ago(200),
+             next_step=f"{account.name}跟进", next_step_due=today - dt.timedelta(days=1))  # fmt: skip
+        Reminder.objects.create(user=kam, kind="dormant_relationship", key=f"d{account.pk}",
+                                account=account)  # fmt: skip
+    mine = my_week(actor=kam)
+    assert "流失客户" not in [a.name for a in mine.accounts]
+    assert "普通客户" in [a.name for a in mine.accounts]
+    assert sorted(a.subject for a in mine.planned if a.account_id in (lost.pk, plain.pk)) == [
+        "普通客户"
+    ]
+    assert "普通客户跟进" in [a.next_step for a in mine.overdue_next_steps]
+    assert "流失客户跟进" not in [a.next_step for a in mine.overdue_next_steps]
+    assert not [c for c in mine.cadences if c.account.pk in (lost.pk, plain.pk)]
+    assert [(u.account.name, u.person.name) for u in mine.uncovered] == [("大客户", "王总工")]
+    assert f"d{lost.pk}" not in [r.key for r in mine.reminders]
+    assert f"d{plain.pk}" in [r.key for r in mine.reminders]

@@ -235,10 +235,11 @@ def test_no_suggestion_when_an_activity_of_that_kind_is_planned(account, kam):
     ]  # fmt: skip
 
 
-def test_no_suggestion_beyond_a_week(account, kam):
+def test_no_suggestion_beyond_a_week(account, kam, executive):
     today = timezone.localdate()
     call = done(account, owner=kam, kind="call", contacts=[account.buyer], when=days_ago(82))
-    done(account, owner=kam, kind="executive_visit", contacts=[account.boss], when=days_ago(10))
+    done(account, owner=kam, kind="executive_visit", contacts=[account.boss],
+         participants=[executive], when=days_ago(10))  # fmt: skip
     assert playbook_suggestions(actor=kam, accounts=[account], today=today) == []  # due in 8
     type(call).objects.filter(pk=call.pk).update(done_at=days_ago(83))  # due in 7
     assert [

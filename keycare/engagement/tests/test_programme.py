@@ -109,7 +109,7 @@ def test_usage_figures_and_the_over_use_flag(kam, engineer, admin_user, django_a
 def test_style_guidance_is_seeded_and_bilingual():
     assert style_guidance_for("leader").summary == "Be direct and lead with the benefits to them."
     with translation.override("zh-hans"):
-        assert style_guidance_for("checker").summary_text == "拿出证据和细节,肯定对方的严谨。"
+        assert style_guidance_for("checker").summary_text == "拿出证据和细节，肯定对方的严谨。"
     assert style_guidance_for("").style == "unknown"
     assert list(style_guidance_all()) == ["leader", "influencer", "checker", "follower", "unknown"]
 

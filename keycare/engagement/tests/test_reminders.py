@@ -212,10 +212,11 @@ def test_the_occasion_is_shown_in_the_app_only_to_who_may_still_see_it(team, kam
         entry = reminder_entries(actor=kam, reminders=reminder_list(actor=kam))[0]
         assert entry.title == "赵总 at 华东精密: important date in 2 days"
         assert entry.body == "Occasion: 女儿婚礼."
-        # other_kam leaves the team: their reminder stays, the occasion is no longer theirs
+        # other_kam leaves the team: the reminder is no longer theirs to see at all
         team.team.filter(user=other_kam).delete()
-        theirs = reminder_entries(actor=other_kam, reminders=reminder_list(actor=other_kam))[0]
-        assert theirs.title == entry.title and theirs.body == ""
+        assert list(reminder_list(actor=other_kam)) == []
+        theirs = Reminder.objects.get(user=other_kam)
+        assert reminder_entries(actor=other_kam, reminders=[theirs])[0].body == ""
 
 
 # --- next steps, key persons, dormant relationships, cadences -----------------------------
@@ -266,15 +267,55 @@ def test_key_persons_of_key_accounts_not_met_in_the_window(team, kam, other_kam,
     reminders_generate(cadences=[])
     last = timezone.localdate(touch.done_at).isoformat()
     keys = {k for _u, k in for_users(ReminderKind.KEY_PERSON_NOT_MET)}
-    assert keys == {f"not_met:{never.pk}:never", f"not_met:{stale.pk}:{last}",
-                    f"not_met:{strong.pk}:never"}  # fmt: skip
+    # as coverage counts it: a key person never met is not met, however new
+    assert keys == {f"not_met:{team.pk}:{never.pk}:never", f"not_met:{team.pk}:{stale.pk}:{last}",
+                    f"not_met:{team.pk}:{strong.pk}:never",
+                    f"not_met:{team.pk}:{newcomer.pk}:never"}  # fmt: skip
     assert {u for u, _k in for_users(ReminderKind.KEY_PERSON_NOT_MET)} == {"kam1", "kam2"}
     reminder = Reminder.objects.get(user=kam, contact=stale)
     with translation.override("en"):
         title, body = reminder_text(reminder)
     assert title == "影响者 at 华东精密: not met for 60 days"
     assert body.startswith("Influencer, last met ")
-    assert weak.pk and newcomer.pk
+    assert weak.pk
+
+
+def test_key_persons_and_dormancy_follow_coverage_memberships_included(team, kam, other_kam):
+    """The same people as the coverage report: a contact of another account who is a
+    technical evaluator here (a membership) is a key person here; a decision maker at
+    their main account who is only a user here with influence 2 is not; an inactive one
+    never; and a membership contact met recently keeps the account from being dormant."""
+    from keycare.accounts.models import ContactAccount
+    from keycare.engagement.coverage import coverage_for_accounts, is_key_person
+
+    age(team, 400)
+    elsewhere = key_account(owner=kam, name="集团总部")
+    age(elsewhere, 400)
+    evaluator = ContactFactory(account=elsewhere, name="陈工", buying_role=BuyingRole.USER,
+                               influence=1)  # fmt: skip
+    ContactAccount.objects.create(contact=evaluator, account=team,
+                                  buying_role=BuyingRole.TECHNICAL_EVALUATOR)  # fmt: skip
+    boss = ContactFactory(account=elsewhere, name="总部老板",
+                          buying_role=BuyingRole.DECISION_MAKER, influence=2)  # fmt: skip
+    ContactAccount.objects.create(contact=boss, account=team, buying_role=BuyingRole.USER)
+    gone = ContactFactory(account=elsewhere, buying_role=BuyingRole.USER, is_active=False)
+    ContactAccount.objects.create(contact=gone, account=team,
+                                  buying_role=BuyingRole.DECISION_MAKER)  # fmt: skip
+    met(boss, 5, kam)  # at the head office: the team's account is not dormant through him
+    reminders_generate(cadences=[])
+    not_met = sorted(Reminder.objects.filter(user=kam, kind=ReminderKind.KEY_PERSON_NOT_MET)
+                     .values_list("account_id", "contact_id", "params__role"))  # fmt: skip
+    # only the evaluator at the team's account: at the head office he is a user of
+    # influence 1; the boss is a mere user here and was met at the head office
+    assert not_met == [(team.pk, evaluator.pk, "technical_evaluator")]
+    # nobody of either account was met within the dormant window but the boss, met 5 days
+    # ago, who counts for both (he is a member of the team's account)
+    assert not Reminder.objects.filter(kind=ReminderKind.DORMANT_RELATIONSHIP).exists()
+    assert is_key_person(role="technical_evaluator", influence=1)
+    assert not is_key_person(role="unknown", influence=5)
+    coverage = coverage_for_accounts(account_ids=[team.pk], days=90)[team.pk]
+    assert {p.contact_id for p in coverage.people if not p.met_in_window
+            and is_key_person(role=p.role, influence=p.influence)} == {evaluator.pk}  # fmt: skip
 
 
 def test_a_dormant_key_account_tells_the_owner_managers_and_sponsor(team, kam, engineer):
@@ -284,11 +325,14 @@ def test_a_dormant_key_account_tells_the_owner_managers_and_sponsor(team, kam, e
     quiet = key_account(owner=kam)  # nobody met, ever; added long ago
     age(quiet, 400)
     fresh = key_account(owner=kam)  # nobody met yet, but just made a key account
+    young = key_account(owner=kam)  # just added, but its people were last met long ago
+    young_touch = met(ContactFactory(account=young, buying_role=BuyingRole.USER), 200, kam)
     reminders_generate(cadences=[])
     last = timezone.localdate(touch.done_at).isoformat()
     assert for_users(ReminderKind.DORMANT_RELATIONSHIP) == sorted([
         ("exec1", f"dormant:{team.pk}:{last}"), ("kam1", f"dormant:{quiet.pk}:never"),
         ("kam1", f"dormant:{team.pk}:{last}"), ("kam2", f"dormant:{team.pk}:{last}"),
+        ("kam1", f"dormant:{young.pk}:{timezone.localdate(young_touch.done_at).isoformat()}"),
     ])  # fmt: skip
     assert fresh.pk
 
@@ -315,7 +359,7 @@ def test_cadences_due_within_a_week_or_overdue_remind_who_is_responsible(team, k
     with translation.override("en"):
         assert reminder_text(reminder, today=today) == (
             f"{visit.title} at 华东精密: overdue by 1 day",
-            f"Every {visit.every_days} days; last done 01/01/2026.",
+            f"Every {visit.every_days} days; last done 2026-01-01.",
         )
     with translation.override("zh-hans"):
         assert reminder_text(reminder, today=today)[0] == f"华东精密：{visit.title_zh}，已逾期1天"
@@ -497,10 +541,11 @@ def test_generation_takes_a_fixed_number_of_queries(
     kam, other_kam, executive, django_assert_num_queries
 ):
     busy_key_account(1, kam, other_kam, executive)
-    # the settings, birthdays, important dates, next steps, the cadences (the key accounts
-    # and six), key persons not met, dormant accounts; then the teams, the users, what
-    # exists, the insert and the new ids (and the savepoint around them)
-    with django_assert_num_queries(20) as one:
+    # the settings, the key accounts, birthdays, important dates, next steps, the cadences
+    # (the key accounts and six), the coverage twice (memberships, contacts: key persons not
+    # met, dormant accounts; no colleague introduced anyone here); then the teams, the
+    # users, what exists, the insert and the new ids (and the savepoint around them)
+    with django_assert_num_queries(23) as one:
         created_one = reminders_generate()
     Reminder.objects.all().delete()
     for n in range(2, 4):  # 57 reminders: one insert (SQLite batches past 999 parameters)
@@ -511,3 +556,200 @@ def test_generation_takes_a_fixed_number_of_queries(
     # nothing new: no insert, no read-back
     with django_assert_num_queries(len(one.captured_queries) - 2):
         assert reminders_generate() == 0
+
+
+def test_what_exists_is_read_for_the_keys_of_the_batch_only(team, kam, other_kam):
+    """The generation does not read every reminder of the key accounts: only the rows of
+    this batch's keys (by the unique user and key), in chunks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from keycare.engagement import reminders as module
+
+    for n in range(3):  # older reminders of the same account, of other keys
+        Reminder.objects.create(user=kam, kind=ReminderKind.DORMANT_RELATIONSHIP,
+                                key=f"dormant:old:{n}", account=team)  # fmt: skip
+    birthday_reminder(team)
+    specs = module._personal_dates(timezone.localdate())
+    with CaptureQueriesContext(connection) as queries:
+        assert len(module.reminders_record(specs=specs, deliver=False)) == 2
+    reads = [q["sql"] for q in queries.captured_queries
+             if q["sql"].startswith("SELECT") and '"engagement_reminder"."key"' in q["sql"]
+             and "created_at" not in q["sql"]]  # fmt: skip
+    assert len(reads) == 1 and '"account_id" IN' not in reads[0] and "dormant" not in reads[0]
+    # chunked: three keys, two a query, two queries; all still recorded once
+    Reminder.objects.filter(kind=ReminderKind.BIRTHDAY).delete()
+    other = ContactFactory(account=team, buying_role=BuyingRole.USER, influence=1)
+    PersonalDetails.objects.create(contact=other, birthday=timezone.localdate())
+    ImportantDate.objects.create(contact=other, label="x", date=timezone.localdate(),
+                                 yearly=False)  # fmt: skip
+    specs = module._personal_dates(timezone.localdate())
+    assert len({s.key for s in specs}) == 3
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, "EXISTING_CHUNK", 2)
+        with CaptureQueriesContext(connection) as queries:
+            assert len(module.reminders_record(specs=specs, deliver=False)) == 6
+            assert module.reminders_record(specs=specs, deliver=False) == []
+    reads = [q["sql"] for q in queries.captured_queries
+             if q["sql"].startswith("SELECT") and '"engagement_reminder"."key" IN' in q["sql"]
+             and "created_at" not in q["sql"]]  # fmt: skip
+    assert len(reads) == 4  # two per call
+
+
+# --- personal dates follow who may still see them --------------------------------------------
+
+
+def test_a_new_owner_takes_the_birthday_reminder_away_from_the_old_one(
+    team, kam, other_kam, make_user
+):
+    """The owner changes: the former owner (no longer owner nor on the team) no longer sees
+    the birthday reminder anywhere — the list, the count, the API, My week — nor is it sent
+    to them; the key account manager still has it."""
+    from rest_framework.test import APIClient
+
+    from keycare.engagement.selectors.my_week import my_week
+    from keycare.engagement.selectors.reminders import reminder_list, unread_count
+
+    Playbook.objects.update(is_active=False)
+    met(ContactFactory(account=team, buying_role=BuyingRole.DECISION_MAKER), 1, kam)
+    birthday_reminder(team)
+    reminders_generate(cadences=[])
+    mine = Reminder.objects.get(user=kam, kind=ReminderKind.BIRTHDAY)
+    theirs = Reminder.objects.get(user=other_kam, kind=ReminderKind.BIRTHDAY)
+    assert [r.pk for r in reminder_list(actor=kam)] == [mine.pk]
+    assert unread_count(actor=kam) == 1
+    newcomer = make_user(Role.KEY_ACCOUNT_MANAGER, username="kam9")
+    Account.objects.filter(pk=team.pk).update(owner=newcomer)
+    assert list(reminder_list(actor=kam)) == [] and unread_count(actor=kam) == 0
+    assert [r.key for r in my_week(actor=kam).reminders] == []
+    api = APIClient()
+    api.force_authenticate(kam)
+    assert api.get("/api/v1/reminders/").json()["results"] == []
+    assert api.get(f"/api/v1/reminders/{mine.pk}/").status_code == 404
+    assert api.get("/api/v1/reminders/unread-count/").json() == {"unread": 0}
+    assert reminder_mark_read(actor=kam, all_unread=True) == 0
+    # not sent to the former owner; the key account manager still gets theirs
+    assert reminder_send(reminder_id=mine.pk) is False
+    mine.refresh_from_db()
+    assert mine.sent_at is None and mine.last_error.startswith("withdrawn")
+    assert mine.attempts == MAX_DELIVERY_ATTEMPTS
+    assert reminder_send(reminder_id=theirs.pk) is True
+    assert [m.to for m in mail.outbox] == [[other_kam.email]]
+    assert [r.pk for r in reminder_list(actor=other_kam)] == [theirs.pk]
+    assert unread_count(actor=other_kam) == 1
+
+
+# --- webhooks: once per event -------------------------------------------------------------
+
+
+def test_an_event_for_several_users_is_posted_once_per_webhook(team, kam, other_kam, hook):
+    """A dormant relationship tells three people (owner, key account manager, sponsor):
+    three emails, but the group chat gets it once; a birthday (personal, anonymous) is
+    posted once per user."""
+    webhook = Webhook.objects.create(name="generic", url=hook["url"], format="generic")
+    Playbook.objects.update(is_active=False)
+    age(team, 400)
+    birthday_reminder(team)
+    reminders_generate(cadences=[])
+    dormant = list(Reminder.objects.filter(kind=ReminderKind.DORMANT_RELATIONSHIP).order_by("-pk"))
+    birthdays = list(Reminder.objects.filter(kind=ReminderKind.BIRTHDAY).order_by("pk"))
+    assert len(dormant) == 3 and len(birthdays) == 2
+    for reminder in dormant + birthdays:  # the highest id first: order does not matter
+        assert reminder_send(reminder_id=reminder.pk) is True
+    assert len(mail.outbox) == 5
+    events = [p for p in hook["received"] if p["kind"] == ReminderKind.DORMANT_RELATIONSHIP]
+    assert len(events) == 1 and "user" not in events[0]
+    assert events[0]["key"] == dormant[0].key and events[0]["subject"].startswith("[KeyCare] ")
+    assert "(for " not in events[0]["subject"]
+    personal = [p for p in hook["received"] if p["kind"] == "personal_date"]
+    assert sorted(p["user"]["id"] for p in personal) == sorted([kam.pk, other_kam.pk])
+    lowest = min(dormant, key=lambda r: r.pk)
+    lowest.refresh_from_db()
+    assert lowest.delivered == ["email", f"webhook:{webhook.pk}"]
+    others = [r for r in dormant if r.pk != lowest.pk]
+    for reminder in others:
+        reminder.refresh_from_db()
+        assert reminder.delivered == ["email"] and reminder.sent_at is not None
+
+
+# --- exactly once with two workers -------------------------------------------------------------
+
+
+def test_the_row_stays_locked_while_it_is_sent(team, kam, monkeypatch):
+    """Deterministic on any database: the email goes out inside the transaction that read
+    the row with select_for_update (so a second worker waits for it), and a second worker
+    after it finds the reminder sent."""
+    from django.db import connection
+    from django.db.models.query import QuerySet
+
+    from keycare.engagement import reminders as module
+
+    birthday_reminder(team)
+    reminders_generate(cadences=[])
+    reminder = Reminder.objects.get(user=kam)
+    depth = len(connection.savepoint_ids)
+    locked, seen = [], []
+    original = QuerySet.select_for_update
+
+    def select_for_update(qs, *args, **kwargs):
+        locked.append(len(connection.savepoint_ids))
+        return original(qs, *args, **kwargs)
+
+    def send_mail(*args, **kwargs):
+        # the lock's transaction (a savepoint here, inside the test's) is still open
+        seen.append((connection.in_atomic_block, len(connection.savepoint_ids)))
+        return 1
+
+    monkeypatch.setattr(QuerySet, "select_for_update", select_for_update)
+    monkeypatch.setattr(module, "send_mail", send_mail)
+    assert reminder_send(reminder_id=reminder.pk) is True
+    assert locked == [depth + 1] and seen == [(True, depth + 1)]
+    assert reminder_send(reminder_id=reminder.pk) is False  # the second worker, after
+    assert len(seen) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_send_once(team, kam):
+    """PostgreSQL: a second worker starts while the first is sending: it waits on the row
+    lock, then finds the reminder sent and sends nothing."""
+    from unittest import mock
+
+    from django.db import connection, connections
+
+    birthday_reminder(team)
+    reminders_generate(cadences=[], deliver=False)
+    Reminder.objects.update(sent_at=None)
+    reminder = Reminder.objects.get(user=kam)
+    sent, second = [], {}
+    if connection.vendor != "postgresql":
+        # SQLite serialises writers: the second worker runs after the first and finds it sent
+        with mock.patch("keycare.engagement.reminders.send_mail",
+                        side_effect=lambda subject, body, sender, to: sent.append(to)):  # fmt: skip
+            assert reminder_send(reminder_id=reminder.pk) is True
+            assert reminder_send(reminder_id=reminder.pk) is False
+        assert sent == [[kam.email]]
+        return
+
+    def worker():
+        try:
+            second["result"] = reminder_send(reminder_id=reminder.pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+
+    def send_mail(subject, body, sender, to):
+        sent.append(to)
+        if len(sent) == 1:
+            thread.start()
+            thread.join(timeout=1.0)
+            second["blocked"] = thread.is_alive()  # waiting on our lock
+        return 1
+
+    with mock.patch("keycare.engagement.reminders.send_mail", side_effect=send_mail):
+        assert reminder_send(reminder_id=reminder.pk) is True
+        thread.join(timeout=10)
+    assert second == {"blocked": True, "result": False}
+    assert sent == [[kam.email]]
+    reminder.refresh_from_db()
+    assert reminder.delivered == ["email"] and reminder.attempts == 1

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.utils import timezone
 
 from keycare.accounts.choices import AccountTeamRole
@@ -16,6 +17,7 @@ from keycare.accounts.tests.factories import (
     AccountTeamMemberFactory,
     ContactFactory,
 )
+from keycare.engagement.coverage_ticks import coverage_refresh
 from keycare.engagement.sponsors import (
     executive_overdue_report,
     service_health,
@@ -69,8 +71,11 @@ def programme(kam, other_kam, executive, make_user):
     boss = ContactFactory(account=accounts["overdue"], buying_role="decision_maker")
     done(accounts["overdue"], owner=kam, contacts=[boss], participants=[executive],
          when=days_ago(100))  # fmt: skip
-    done(accounts["visited"], owner=other_exec, kind="executive_visit", when=days_ago(10))
+    their_boss = ContactFactory(account=accounts["visited"], buying_role="decision_maker")
+    done(accounts["visited"], owner=other_exec, kind="executive_visit", contacts=[their_boss],
+         when=days_ago(10))  # fmt: skip
     accounts["other_exec"] = other_exec
+    coverage_refresh()
     return accounts
 
 
@@ -139,14 +144,15 @@ def test_sponsored_accounts_take_a_fixed_number_of_queries(programme, executive,
                                                            django_assert_num_queries):  # fmt: skip
     executive = type(executive).objects.get(pk=executive.pk)
     assert executive.roles
-    # the accounts; cadences 6; coverage 3 (no colleagues); service health 3
-    with django_assert_num_queries(13):
+    # the accounts; cadences 6; the last executive contact 1; coverage 3 (no colleagues);
+    # service health 3
+    with django_assert_num_queries(14):
         assert len(sponsored_accounts(actor=executive)) == 2
     for _ in range(4):
         account = AccountFactory(owner=kam, account_type="strategic")
         AccountTeamMemberFactory(account=account, user=executive, role=SPONSOR)
         _ticket(account, status="resolved", resolution_sla="met", resolved_days=3, score=4)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert len(sponsored_accounts(actor=executive)) == 6
 
 
@@ -168,6 +174,7 @@ def test_the_overdue_report(programme, executive):
 def test_a_key_account_with_no_sponsor_and_a_missed_visit_has_both_flags(programme, executive):
     programme["nobody"].account_type = "extrinsic"
     programme["nobody"].save(update_fields=["account_type"])
+    coverage_refresh()  # the stored cadence (the hourly tick)
     flags = {r.account.name: r.flags for r in executive_overdue_report(actor=executive)}
     assert flags["无人负责"] == ["missed", "no_sponsor"]
 
@@ -192,20 +199,69 @@ def test_who_sees_the_report(programme, kam, other_kam, portal_user, engineer):
     assert [r.account.name for r in executive_overdue_report(actor=kam)] == [
         "从未拜访", "逾期客户", "无人负责",
     ]  # fmt: skip
-    assert executive_overdue_report(actor=other_kam) == []  # their account was visited
-    assert executive_overdue_report(actor=engineer) == []
+    assert list(executive_overdue_report(actor=other_kam)) == []  # their account was visited
+    assert list(executive_overdue_report(actor=engineer)) == []
     ContactFactory(account=programme["never"], user=portal_user)
-    assert executive_overdue_report(actor=portal_user) == []
+    assert list(executive_overdue_report(actor=portal_user)) == []
 
 
 def test_the_report_takes_a_fixed_number_of_queries(programme, executive, kam,
                                                     django_assert_num_queries):  # fmt: skip
     executive = type(executive).objects.get(pk=executive.pk)
     assert executive.roles
-    # the accounts; cadences 6; the sponsors
-    with django_assert_num_queries(8):
-        assert len(executive_overdue_report(actor=executive)) == 3
-    for _ in range(3):
+
+    def page():
+        return list(Paginator(executive_overdue_report(actor=executive), 25).page(1))
+
+    # a page: the count, the page (the stored cadence joined), the sponsors; nothing computed
+    with django_assert_num_queries(3):
+        assert len(page()) == 3
+    for _ in range(30):
         make_key(AccountFactory(owner=kam, account_type="strategic"))
-    with django_assert_num_queries(8):
-        assert len(executive_overdue_report(actor=executive)) == 6
+    coverage_refresh()
+    with django_assert_num_queries(3):
+        assert len(page()) == 25
+    assert len(executive_overdue_report(actor=executive)) == 33
+
+
+def test_the_report_reads_the_stored_cadence(programme, executive, kam):
+    """An executive visit shows once the account's stored figures are refreshed (after the
+    commit of an activity through the services; here by hand), and an account not computed
+    yet shows only when it has no sponsor."""
+    rows = list(executive_overdue_report(actor=executive))
+    assert rows[1].executive.last_done_at == days_ago(100)
+    assert (rows[1].executive.due_on, rows[1].executive.every_days) == (
+        days_ago(10).date(), 90,
+    )  # fmt: skip
+    boss = ContactFactory(account=programme["overdue"], buying_role="decision_maker")
+    done(programme["overdue"], owner=executive, contacts=[boss], when=days_ago(2))
+    assert [r.account.name for r in executive_overdue_report(actor=executive)] == [
+        "从未拜访", "逾期客户", "无人负责",
+    ]  # fmt: skip
+    coverage_refresh([programme["overdue"].pk])
+    assert [r.account.name for r in executive_overdue_report(actor=executive)] == [
+        "从未拜访", "无人负责",
+    ]  # fmt: skip
+    new = make_key(AccountFactory(name="新大客户", owner=kam, account_type="strategic")).account
+    AccountTeamMemberFactory(account=new, user=executive, role=SPONSOR)
+    names = [r.account.name for r in executive_overdue_report(actor=executive)]
+    assert "新大客户" not in names  # not computed yet: its cadence is unknown
+    coverage_refresh([new.pk])
+    flags = {r.account.name: (r.flags, r.executive.never_done)
+             for r in executive_overdue_report(actor=executive)}  # fmt: skip
+    assert flags["新大客户"] == (["missed"], True)
+
+
+def test_the_last_executive_contact_shows_where_the_playbook_asks_for_no_visit(kam, executive):
+    """An account whose playbook has no executive cadence (the default one) still shows
+    when the executive last met it, not "never"."""
+    account = AccountFactory(name="无节奏客户", owner=kam)  # no type: the default playbook
+    make_key(account)
+    AccountTeamMemberFactory(account=account, user=executive, role=SPONSOR)
+    boss = ContactFactory(account=account, buying_role="decision_maker")
+    when = days_ago(20)
+    done(account, owner=executive, kind="executive_visit", contacts=[boss], when=when)
+    [row] = sponsored_accounts(actor=executive)
+    assert row.executive.status is None  # no cadence asked
+    assert row.executive.last_done_at == when
+    assert not row.executive.missed

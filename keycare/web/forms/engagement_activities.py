@@ -14,6 +14,11 @@ DATETIME = {"type": "datetime-local"}
 DATE = {"type": "date"}
 
 
+VERSION_MISSING = _(
+    "The form does not say which version you edited: reload the page and make the change again."
+)
+
+
 def version_field() -> forms.IntegerField:
     """The version a form was read at: without it the stale check could not be made."""
     return forms.IntegerField(widget=forms.HiddenInput, min_value=0, error_messages={
@@ -32,7 +37,9 @@ class ActivityForm(forms.Form):
     staff), when, why, and for a site or reference visit, where to. Logging one already
     done: fill in "done on" (and the outcome) instead of "planned for"."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=ActivityKind.choices, initial=ActivityKind.MEETING
+    )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     planned_at = _dt_field(_("Planned for"))
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1,
@@ -78,8 +85,10 @@ class ActivityForm(forms.Form):
                       "next_step", "next_step_due", "cost", "playbook_item")  # fmt: skip
 
     def __init__(self, *args, contacts, staff, references, playbook_items, editing=None,
-                 **kwargs):  # fmt: skip
+                 may_see_costs=False, **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
+        if not may_see_costs:  # a commercial figure: neither shown nor set
+            del self.fields["cost"]
         self.fields["contacts"].queryset = contacts
         self.fields["target_contact"].queryset = contacts
         self.fields["owner"].queryset = staff
@@ -123,6 +132,11 @@ class CompleteForm(forms.Form):
     cost = forms.DecimalField(label=_("Cost"), required=False, min_value=0, max_digits=12,
                               decimal_places=2, help_text=_("Empty: kept as it was."))  # fmt: skip
     version = version_field()
+
+    def __init__(self, *args, may_see_costs=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_see_costs:  # a commercial figure: neither shown nor set
+            del self.fields["cost"]
 
 
 class CancelForm(forms.Form):
@@ -200,14 +214,26 @@ class ReferenceForm(forms.Form):
         label=_("Visits a year at most"), required=False, min_value=1,
         help_text=ReferenceCustomer._meta.get_field("max_visits_per_year").help_text,
     )  # fmt: skip
+    #: the version read (required to change an existing reference: `editing`)
     lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     SERVICE_FIELDS = ("consent", "consent_on", "consent_by", "available", "availability",
                       "showcase", "max_visits_per_year")  # fmt: skip
 
-    def __init__(self, *args, contacts, **kwargs):
+    def __init__(self, *args, contacts, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent_by"].queryset = contacts
+        self.editing = editing
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.editing
+            and cleaned.get("lock_version") is None
+            and ("lock_version" not in self.errors)
+        ):
+            self.add_error(None, VERSION_MISSING)
+        return cleaned
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in self.SERVICE_FIELDS}

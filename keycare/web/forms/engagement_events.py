@@ -3,6 +3,7 @@
 field."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -29,12 +30,14 @@ def _money(label, required=False, help_text=None) -> forms.DecimalField:
                               decimal_places=2, help_text=help_text)  # fmt: skip
 
 
+VERSION_MISSING = _("The form does not say which version you edited: reload the page and "
+                    "make the change again.")  # fmt: skip
+
+
 def _version(name: str = "version") -> forms.IntegerField:
     """The version a form was read at: without it the stale check could not be made."""
-    return forms.IntegerField(widget=forms.HiddenInput, min_value=0, error_messages={
-        "required": _("The form does not say which version you edited: reload the page and "
-                      "make the change again."),
-    })  # fmt: skip
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=0,
+                              error_messages={"required": VERSION_MISSING})  # fmt: skip
 
 
 class EventForm(forms.Form):
@@ -60,15 +63,17 @@ class EventForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
     version = _version()
 
-    def __init__(self, *args, organisers, editing: bool = False, **kwargs):
+    def __init__(self, *args, organisers, editing: bool = False, costs: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organiser"].queryset = organisers
         self.fields["vip_level"].label_from_instance = lambda level: level.name_text
         if not editing:
             del self.fields["version"]
+        if not costs:  # budget and cost are commercial figures (may_see_costs)
+            del self.fields["budget"], self.fields["cost"]
 
     def service_data(self) -> dict:
-        data = {name: self.cleaned_data.get(name) for name in EVENT_FIELDS}
+        data = {name: self.cleaned_data.get(name) for name in EVENT_FIELDS if name in self.fields}
         data["location"] = data["location"] or ""
         data["description"] = data["description"] or ""
         return data
@@ -89,7 +94,7 @@ class InviteForm(forms.Form):
 class RespondForm(forms.Form):
     invitation = forms.IntegerField(min_value=1, max_value=2**63 - 1)
     status = forms.ChoiceField(choices=[(s, InvitationStatus(s).label) for s in ANSWERS])
-    version = forms.IntegerField(min_value=0, required=False)
+    version = _version()
 
 
 class HoldForm(forms.Form):
@@ -120,6 +125,16 @@ class AttendanceForm(forms.Form):
                 widget=forms.HiddenInput, initial=invitation.version, required=False, min_value=0
             )
 
+    def clean(self):
+        cleaned = super().clean()
+        for invitation in self.invitations:  # a row recorded says which version it was read at
+            if (
+                cleaned.get(f"status_{invitation.pk}")
+                and cleaned.get(f"version_{invitation.pk}") is None
+            ):
+                raise forms.ValidationError(VERSION_MISSING)
+        return cleaned
+
     def rows(self):
         for invitation in self.invitations:
             yield invitation, self[f"status_{invitation.pk}"], self[f"version_{invitation.pk}"]
@@ -139,7 +154,9 @@ class GiftForm(forms.Form):
     contact = forms.ModelChoiceField(label=_("Recipient"), queryset=None)
     description = forms.CharField(label=_("Gift"), max_length=200)
     occasion = forms.CharField(label=_("Occasion"), max_length=200)
-    value = forms.DecimalField(label=_("Value"), min_value=0, max_digits=12, decimal_places=2)
+    value = forms.DecimalField(
+        label=pgettext_lazy("gift", "Value"), min_value=0, max_digits=12, decimal_places=2
+    )
     given_on = forms.DateField(label=_("Given on"), widget=forms.DateInput(attrs={"type": "date"}))
     event = forms.ModelChoiceField(label=_("At event (optional)"), queryset=None, required=False)
 
@@ -150,7 +167,10 @@ class GiftForm(forms.Form):
             f"{c.name} · {c.title}" if c.title else c.name
         )
         self.fields["event"].queryset = events
-        self.fields["event"].label_from_instance = lambda e: f"{e.name} ({e.starts_at:%Y-%m-%d})"
+        # the day in the user's time zone (an event at 07:00 in Shanghai is the day before in UTC)
+        self.fields["event"].label_from_instance = lambda e: (
+            f"{e.name} ({timezone.localtime(e.starts_at):%Y-%m-%d})"
+        )
 
 
 class GiftDecisionForm(forms.Form):

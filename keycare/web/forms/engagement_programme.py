@@ -14,6 +14,17 @@ def _any(choices) -> list[tuple[str, str]]:
     return [("", _("Any")), *choices]
 
 
+def _require_version(form: forms.Form) -> None:
+    """The version read is required (a hidden field: its absence is said above the form)."""
+    if form.cleaned_data.get("lock_version") is None and "lock_version" not in form.errors:
+        form.add_error(None, VERSION_MISSING)
+
+
+VERSION_MISSING = _(
+    "The form does not say which version you edited: reload the page and make the change again."
+)
+
+
 class PlaybookForm(forms.Form):
     account_type = forms.ChoiceField(label=_("Account type"), choices=_any(AccountType.choices),
                                      required=False)  # fmt: skip
@@ -25,7 +36,18 @@ class PlaybookForm(forms.Form):
     notes_zh = forms.CharField(label=_("Service measures (Chinese, one per line)"),
                                required=False, widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-    lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    #: the edit version read (required to change a playbook: `editing`)
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.editing:
+            _require_version(self)
+        return cleaned
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in PLAYBOOK_FIELDS}
@@ -49,8 +71,13 @@ class PlaybookItemForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
     position = forms.IntegerField(label=_("Position"), min_value=0, max_value=32767,
                                   required=False)  # fmt: skip
-    #: the playbook's edit version the form was read at
-    lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    #: the playbook's edit version the form was read at (required)
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def clean(self):
+        cleaned = super().clean()
+        _require_version(self)
+        return cleaned
 
     def service_data(self) -> dict:
         data = {name: self.cleaned_data[name] for name in ITEM_FIELDS}

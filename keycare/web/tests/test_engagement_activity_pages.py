@@ -573,3 +573,36 @@ def test_pain_and_reference_list_query_counts_are_fixed(login, kam, shop, wang,
     # session, user, roles, then: count, page | the account, may add, count, page, the links
     # ×3 | the settings row, the references, the accounts that may be marked
     assert counts == [5, 10, 6]
+
+
+def test_changing_a_reference_needs_the_version_read(login, admin_user):
+    ref = ReferenceCustomerFactory(account=AccountFactory(name="标杆客户"), max_visits_per_year=1)
+    url = reverse("web:reference_edit", args=[ref.account_id])
+    response = login(admin_user).post(url, {"consent": "on", "available": "",
+                                            "max_visits_per_year": 3})  # fmt: skip
+    assert response.status_code == 400
+    assert "The form does not say which version you edited" in response.content.decode()
+    ref.refresh_from_db()
+    assert (ref.available, ref.max_visits_per_year, ref.lock_version) == (True, 1, 1)
+
+
+def test_the_cost_is_shown_and_set_only_by_those_who_may_see_costs(login, kam, engineer, shop,
+                                                                  wang):  # fmt: skip
+    visit = ActivityFactory(account=shop, owner=engineer, subject="巡检", contacts=[wang])
+    Activity.objects.filter(pk=visit.pk).update(cost="88.00")
+    url = reverse("web:activity_detail", args=[visit.pk])
+    html = login(kam).get(url).content.decode()
+    assert 'data-testid="activity-cost">88.00' in html and 'name="cost"' in html
+    page = login(engineer).get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="activity-cost"' not in html and 'name="cost"' not in html
+    edit = login(engineer).get(reverse("web:activity_edit", args=[visit.pk]))
+    assert edit.status_code == 200 and 'name="cost"' not in edit.content.decode()
+    # a cost posted anyway is not taken
+    done = login(engineer).post(reverse("web:activity_complete", args=[visit.pk]), {
+        "done_at": local(at(-1)), "outcome": "谈妥", "cost": "1", "version": 1,
+    })  # fmt: skip
+    assert done.status_code == 302
+    visit.refresh_from_db()
+    assert (visit.status, str(visit.cost)) == ("done", "88.00")

@@ -215,7 +215,8 @@ def test_an_event_from_planning_to_held(login, kam, executive, admin_user, shop,
     assert full.status_code == 400
     assert "The event is full: all 1 places are taken." in full.content.decode()
     early = client.post(
-        reverse("web:event_attendance", args=[event.pk]), {f"status_{wang_inv.pk}": "attended"}
+        reverse("web:event_attendance", args=[event.pk]),
+        {f"status_{wang_inv.pk}": "attended", f"version_{wang_inv.pk}": 2},
     )
     assert early.status_code == 400
     assert "Attendance is recorded once the event has started" in early.content.decode()
@@ -234,6 +235,7 @@ def test_an_event_from_planning_to_held(login, kam, executive, admin_user, shop,
             f"status_{wang_inv.pk}": "attended",
             f"version_{wang_inv.pk}": "2",
             f"status_{li_inv.pk}": "no_show",
+            f"version_{li_inv.pk}": "1",
         },
     )
     assert came.status_code == 302
@@ -498,8 +500,8 @@ def test_page_query_counts_are_fixed(login, kam, admin_user, shop, django_assert
         # he change the event, who came per account, the accounts seen, the gifts at it, the
         # people he may invite
         reverse("web:event_detail", args=[event.pk]): 11,
-        # the totals, the policies, the setting, count, may he record, page
-        reverse("web:gift_list"): 9,
+        # the totals (one grouped query), count, may he record, page
+        reverse("web:gift_list"): 7,
         # the gift, its log
         reverse("web:gift_detail", args=[gift.pk]): 5,
         # the levels, the members per level, count, the member events, page
@@ -516,3 +518,116 @@ def test_page_query_counts_are_fixed(login, kam, admin_user, shop, django_assert
     page = client.get(reverse("web:event_detail", args=[event.pk]))
     assert len(page.context["invitations"]) == 5
     assert len(client.get(reverse("web:gift_list")).context["page"].object_list) == 7
+
+
+# --- versions, costs, another account of the person, local dates --------------------------
+
+
+def test_the_answer_attendance_and_removal_forms_need_the_version(
+    login, kam, admin_user, shop, wang
+):
+    event = BusinessEventFactory(organiser=kam)
+    [invitation] = event_invite(actor=kam, event=event, invitees=[Invitee(wang)])
+    member = VipMemberFactory(contact=wang, actor=kam)
+    client = login(kam)
+    respond = reverse("web:event_respond", args=[event.pk])
+    missing = client.post(respond, {"invitation": invitation.pk, "status": "declined"})
+    assert missing.status_code == 400
+    assert ("The form does not say which version you edited: reload the page and make the change "
+            "again.") in missing.content.decode()  # fmt: skip
+    stale = client.post(respond, {"invitation": invitation.pk, "status": "declined", "version": 0})
+    assert stale.status_code == 409
+    start = timezone.now() - dt.timedelta(hours=3)
+    BusinessEvent.objects.filter(pk=event.pk).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+    attendance = reverse("web:event_attendance", args=[event.pk])
+    missing = client.post(attendance, {f"status_{invitation.pk}": "attended"})
+    assert missing.status_code == 400
+    assert "The form does not say which version you edited" in missing.content.decode()
+    stale = client.post(
+        attendance, {f"status_{invitation.pk}": "attended", f"version_{invitation.pk}": 0}
+    )
+    assert stale.status_code == 409
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.version) == ("invited", 1)
+    removed = client.post(reverse("web:vip_member_remove", args=[member.pk]), {})
+    assert removed.status_code == 302
+    member.refresh_from_db()
+    assert (member.is_active, member.version) == (True, 1)
+    done = client.post(
+        attendance, {f"status_{invitation.pk}": "attended", f"version_{invitation.pk}": 1}
+    )
+    assert done.status_code == 302
+    assert EventInvitation.objects.get().status == "attended"
+
+
+def test_service_engineers_see_events_without_money(login, kam, engineer, admin_user, shop, wang):
+    from keycare.engagement.services.events import event_create, event_hold
+
+    event = started_event(admin_user, [wang], budget="900")
+    event_hold(actor=admin_user, event=event, cost="800", expected_version=1)
+    seen = login(kam).get(reverse("web:event_detail", args=[event.pk]))
+    assert 'data-testid="event-cost"' in seen.content.decode()
+    assert seen.context["summary"]["cost"] == D("800")
+    listing = login(kam).get(reverse("web:event_list")).content.decode()
+    assert 'data-testid="event-cost">800.00</td>' in listing
+    client = login(engineer)
+    page = client.get(reverse("web:event_detail", args=[event.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and page.context["summary"] is None
+    assert 'data-testid="event-cost"' not in body and "800.00" not in body and "900.00" not in body
+    listing = client.get(reverse("web:event_list"))
+    assert listing.status_code == 200 and 'data-testid="event-row"' in listing.content.decode()
+    assert "800.00" not in listing.content.decode() and "Budget" not in listing.content.decode()
+    # an event he organises: its form has no budget or cost, and saving keeps them
+    own = event_create(actor=admin_user, data={"name": "技术交流会", "kind": "seminar",
+                                               "starts_at": soon(), "ends_at": soon(hour=17),
+                                               "organiser": engineer, "budget": D("300")})  # fmt: skip
+    form = client.get(reverse("web:event_edit", args=[own.pk])).context["form"]
+    assert {"budget", "cost"} & set(form.fields) == set()
+    saved = client.post(reverse("web:event_edit", args=[own.pk]),
+                        {**event_post(engineer, name="技术交流"), "version": 1})  # fmt: skip
+    assert saved.status_code == 302
+    own.refresh_from_db()
+    assert (own.name, own.budget, own.cost) == ("技术交流", D("300.00"), D("0.00"))
+    assert "hold_form" not in client.get(reverse("web:event_detail", args=[own.pk])).context
+
+
+def test_a_gift_for_another_account_the_person_belongs_to(login, kam, other_kam, shop, wang):
+    from keycare.accounts.models import ContactAccount
+
+    group = AccountFactory(name="集团总部", owner=kam)  # no tier: the default policy, 1,000
+    ContactAccount.objects.create(contact=wang, account=group)
+    client = login(kam)
+    url = f"{reverse('web:gift_create')}?account={group.pk}"
+    data = {"contact": wang.pk, "description": "茶叶", "occasion": "春节", "value": "1200",
+            "given_on": timezone.localdate().isoformat()}  # fmt: skip
+    check = client.post(url, {**data, "action": "check"})
+    assert check.status_code == 200
+    assert (check.context["check"].limit, check.context["check"].over) == (D("1000"), True)
+    recorded = client.post(url, {**data, "action": "record"})
+    assert recorded.status_code == 302
+    gift = Gift.objects.get()
+    assert (gift.account, gift.status, gift.limit) == (group, "pending", D("1000.00"))
+    # on his main (gold) account's page the gold limit applies
+    main = client.post(f"{reverse('web:gift_create')}?account={shop.pk}", {**data, "value": "1",
+                                                                          "action": "record"})  # fmt: skip
+    assert main.status_code == 302
+    assert Gift.objects.get(value=D("1")).account == shop
+
+
+def test_gift_form_events_are_labelled_with_the_local_day(login, kam, admin_user, shop, wang):
+    """07:00 in Shanghai is 23:00 the day before in UTC: the label says the local day."""
+    from zoneinfo import ZoneInfo
+
+    day = timezone.localdate() + dt.timedelta(days=10)
+    starts = dt.datetime.combine(day, dt.time(7, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+    event = BusinessEventFactory(organiser=admin_user, name="早餐会", starts_at=starts,
+                                 ends_at=starts + dt.timedelta(hours=2))  # fmt: skip
+    page = login(kam).get(f"{reverse('web:gift_create')}?account={shop.pk}")
+    field = page.context["form"].fields["event"]
+    stored = BusinessEvent.objects.get(pk=event.pk)  # read back: in UTC, 23:00 the day before
+    assert stored.starts_at.utcoffset() == dt.timedelta(0) and stored.starts_at.day != day.day
+    assert field.label_from_instance(stored) == f"早餐会 ({day:%Y-%m-%d})"
+    assert f"早餐会 ({day:%Y-%m-%d})" in page.content.decode()

@@ -18,9 +18,11 @@ from keycare.accounts.tests.factories import (
     AccountTeamMemberFactory,
     ContactFactory,
 )
-from keycare.engagement.models import EngagementLog, Playbook, PlaybookItem
+from keycare.engagement.coverage_ticks import coverage_refresh
+from keycare.engagement.models import AccountCoverage, EngagementLog, Playbook, PlaybookItem
 from keycare.engagement.tests.factories import PlaybookFactory
 from keycare.engagement.tests.programme_helpers import at, days_ago, done, make_key, planned
+from keycare.insights.models import KeyAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,7 @@ def acme(kam, executive):
     eng = ContactFactory(account=account, name="孙工", reports_to=cto, introduced_by_contact=coach)
     done(account, owner=kam, contacts=[boss], when=days_ago(5))
     account.people = {"boss": boss, "cto": cto, "coach": coach, "eng": eng}
+    coverage_refresh()  # the stored figures the reports read (the coverage tick)
     return account
 
 
@@ -137,7 +140,7 @@ def test_my_week_in_chinese(login, kam, acme):
     client.cookies["django_language"] = "zh-hans"
     html = client.get(reverse("web:my_week"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "高层联系人拜访决策者" in html  # the playbook's Chinese title
-    assert "拿出证据和细节,肯定对方的严谨。" in html
+    assert "拿出证据和细节，肯定对方的严谨。" in html
 
 
 def test_another_kams_week_has_none_of_it(login, other_kam, acme):
@@ -151,8 +154,9 @@ def test_my_week_page_takes_a_fixed_number_of_queries(login, kam, acme, django_a
         days=timezone.localdate().weekday()
     )
     planned(acme, owner=kam, contacts=[acme.people["boss"]], when=at(monday, 9))
-    # session, user, roles; my week 16 (with the colleagues' query none here)
-    with django_assert_num_queries(19):
+    # session, user, roles; my week 17 (the key accounts among mine; the colleagues' query
+    # none here)
+    with django_assert_num_queries(21):
         assert client.get(reverse("web:my_week")).status_code == 200
     for i in range(3):
         account = AccountFactory(owner=kam, account_type="strategic")
@@ -160,7 +164,7 @@ def test_my_week_page_takes_a_fixed_number_of_queries(login, kam, acme, django_a
         planned(account, owner=kam, contacts=[boss], when=at(monday, 10 + i))
         done(account, owner=kam, contacts=[boss], when=days_ago(3), next_step="报价",
              next_step_due=timezone.localdate() - dt.timedelta(days=1))  # fmt: skip
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(21):
         response = client.get(reverse("web:my_week"))
     assert len(response.context["week"].planned) == 4
 
@@ -170,11 +174,17 @@ def test_my_week_page_takes_a_fixed_number_of_queries(login, kam, acme, django_a
 
 def test_the_coverage_report(login, kam, other_kam, acme):
     make_key(AccountFactory(name="别人的客户", owner=other_kam))
+    coverage_refresh()
     response = login(kam).get(reverse("web:coverage_list"))
     rows = list(response.context["page"])
     assert [(r.account.name, r.coverage.score) for r in rows] == [("华鑫汽车", 60)]
     html = response.content.decode()
     assert 'data-testid="flag-uncovered_decision_makers"' in html and "别人的客户" not in html
+    # the figures as of their last refresh, and the decision makers met of those known
+    computed = AccountCoverage.objects.get(account=acme).computed_at
+    as_of = timezone.localtime(computed).strftime("%Y-%m-%d %H:%M")
+    assert f'data-testid="coverage-as-of">{as_of}</td>' in html
+    assert "<td>1 / 2</td>" in html
 
 
 def test_the_coverage_report_filters_and_says_what_is_wrong(login, kam, acme):
@@ -204,14 +214,17 @@ def test_one_accounts_coverage(login, kam, other_kam, acme):
 
 def test_coverage_pages_take_a_fixed_number_of_queries(login, kam, acme, django_assert_num_queries):
     client = login(kam)
-    # session, user, roles; the accounts; coverage 3 (no colleagues)
-    with django_assert_num_queries(7):
+    # session, user, roles; the count, the page (the stored figures joined): nothing computed
+    with django_assert_num_queries(5):
         client.get(reverse("web:coverage_list"))
-    for _ in range(4):
+    for _ in range(30):
         account = make_key(AccountFactory(owner=kam)).account
         done(account, owner=kam, contacts=[ContactFactory(account=account, buying_role="user")])
-    with django_assert_num_queries(7):
-        assert len(client.get(reverse("web:coverage_list")).context["page"]) == 5
+    coverage_refresh()
+    with django_assert_num_queries(5):
+        assert len(client.get(reverse("web:coverage_list")).context["page"]) == 25
+    with django_assert_num_queries(5):
+        assert len(client.get(reverse("web:coverage_list"), {"page": "2"}).context["page"]) == 6
     # the detail: session, user, roles; the account (team, tags); may see it; coverage 3;
     # who met them (touches, activities, participants)
     with django_assert_num_queries(13):
@@ -237,8 +250,20 @@ def test_an_executive_sees_the_accounts_they_sponsor(login, executive, make_user
     assert login(other).get(reverse("web:sponsor_accounts")).context["rows"] == []
 
 
-def test_the_overdue_report_page(login, executive, kam, acme):
+def test_the_overdue_report_page(login, executive, kam, acme, django_assert_num_queries):
     make_key(AccountFactory(name="无人负责", owner=kam))
+    coverage_refresh()
+    client = login(executive)
+    # session, user, roles; the count, the page, the sponsors: nothing computed
+    with django_assert_num_queries(6):
+        client.get(reverse("web:sponsor_overdue"))
+    for _ in range(30):
+        make_key(AccountFactory(owner=kam))
+    coverage_refresh()
+    with django_assert_num_queries(6):
+        assert len(client.get(reverse("web:sponsor_overdue")).context["page"]) == 25
+    for key in KeyAccount.objects.exclude(account__in=[acme]).exclude(account__name="无人负责"):
+        key.delete()
     response = login(executive).get(reverse("web:sponsor_overdue"))
     assert [(r.account.name, r.flags) for r in response.context["page"]] == [
         ("华鑫汽车", ["missed"]), ("无人负责", ["no_sponsor"]),
@@ -251,14 +276,15 @@ def test_the_overdue_report_page(login, executive, kam, acme):
 def test_sponsor_pages_take_a_fixed_number_of_queries(login, executive, kam, acme,
                                                       django_assert_num_queries):  # fmt: skip
     client = login(executive)
-    # session, user, roles; the accounts; cadences 6; coverage 3; service health 3
-    with django_assert_num_queries(16):
+    # session, user, roles; the accounts; cadences 6; the last executive
+    # contact 1; coverage 3; service health 3
+    with django_assert_num_queries(17):
         client.get(reverse("web:sponsor_accounts"))
     for _ in range(3):
         account = AccountFactory(owner=kam, account_type="intrinsic")
         AccountTeamMemberFactory(account=account, user=executive,
                                  role=AccountTeamRole.EXECUTIVE_SPONSOR)  # fmt: skip
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert len(client.get(reverse("web:sponsor_accounts")).context["rows"]) == 4
 
 
@@ -400,3 +426,52 @@ def test_customer_contacts_see_no_engagement_on_the_account_page(login, portal_u
     assert response.context["engagement"] is None
     assert response.context["graph"]["paths"] == []
     assert 'data-testid="engagement-section"' not in response.content.decode()
+
+
+# --- the version read is required --------------------------------------------------------------
+
+
+def test_playbook_changes_without_the_version_read_change_nothing(login, admin_user):
+    client = login(admin_user)
+    playbook = PlaybookFactory(tier="iron", items=[{
+        "kind": "call", "our_role": "key_account_manager", "every_days": 30,
+        "title": "Call", "title_zh": "电话",
+    }])  # fmt: skip
+    item = playbook.items.get()
+    before = (playbook.name, playbook.lock_version, item.every_days)
+    data = {"account_type": "", "tier": "iron", "name": "Changed", "name_zh": "改了",
+            "is_active": "on"}  # fmt: skip
+    missing = "The form does not say which version you edited"
+    # the playbook form, no version: a clear error (400), nothing saved
+    response = client.post(reverse("web:playbook_edit", args=[playbook.pk]), data)
+    assert response.status_code == 400 and missing in response.content.decode()
+    # the item form, no version
+    item_data = {"kind": "call", "our_role": "key_account_manager", "every_days": 7,
+                 "title": "Call", "title_zh": "电话"}  # fmt: skip
+    response = client.post(reverse("web:playbook_item_edit", args=[item.pk]), item_data)
+    assert response.status_code == 400 and missing in response.content.decode()
+    response = client.post(reverse("web:playbook_item_create", args=[playbook.pk]), item_data)
+    assert response.status_code == 400 and missing in response.content.decode()
+    # removing an item or the playbook, no version: said, nothing removed
+    response = client.post(reverse("web:playbook_item_delete", args=[item.pk]), follow=True)
+    assert missing in response.content.decode()
+    response = client.post(reverse("web:playbook_delete", args=[playbook.pk]), follow=True)
+    assert missing in response.content.decode()
+    playbook.refresh_from_db()
+    item.refresh_from_db()
+    assert (playbook.name, playbook.lock_version, item.every_days) == before
+    assert playbook.items.count() == 1
+    # a stale one is a conflict (409), nothing saved either
+    stale = client.post(reverse("web:playbook_edit", args=[playbook.pk]),
+                        {**data, "lock_version": 0})  # fmt: skip
+    assert stale.status_code == 409
+    stale = client.post(reverse("web:playbook_item_edit", args=[item.pk]),
+                        {**item_data, "lock_version": 0})  # fmt: skip
+    assert stale.status_code == 409
+    client.post(reverse("web:playbook_delete", args=[playbook.pk]), {"lock_version": 0})
+    playbook.refresh_from_db()
+    assert (playbook.name, playbook.lock_version) == (before[0], before[1])
+    # with the version read, it goes through
+    ok = client.post(reverse("web:playbook_delete", args=[playbook.pk]),
+                     {"lock_version": playbook.lock_version})  # fmt: skip
+    assert ok.status_code == 302 and not Playbook.objects.filter(pk=playbook.pk).exists()

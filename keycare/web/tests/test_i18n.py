@@ -139,3 +139,22 @@ def test_templates_have_no_untranslated_visible_text():
 )
 def test_the_template_scan_itself(snippet, expected):
     assert visible_template_text(snippet) == expected
+
+
+def test_date_fields_render_iso_dates_in_chinese_for_the_date_picker():
+    """<input type="date"> reads only ISO dates: in Chinese a stored date must not be
+    rendered as 2026/11/15 (the picker showed it empty and saving lost the date)."""
+    import datetime as dt
+
+    from django import forms
+    from django.utils import translation
+
+    class DateForm(forms.Form):
+        day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    with translation.override("zh-hans"):
+        html = str(DateForm(initial={"day": dt.date(2026, 11, 15)})["day"])
+        assert 'value="2026-11-15"' in html
+        bound = DateForm(data={"day": "2026-11-15"})
+        assert bound.is_valid() and bound.cleaned_data["day"] == dt.date(2026, 11, 15)
+        assert DateForm(data={"day": "2026/11/15"}).is_valid()  # typed the Chinese way

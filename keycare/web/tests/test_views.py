@@ -202,14 +202,15 @@ def test_account_detail_query_count_is_fixed(logged_in, kam, django_assert_num_q
     # gifts, events: 3); the engagement section (may see the account, the settings row,
     # memberships, contacts with their last touch, the colleagues who introduced someone,
     # who met them last: their touches, activities and participants; the open next steps,
-    # the open pains: 11)
-    with django_assert_num_queries(50):
+    # the open pains: 11); the style matrix's guidance texts (1)
+    with django_assert_num_queries(51):
         assert client.get(url).status_code == 200
     add_data(8)
-    with django_assert_num_queries(50):
+    with django_assert_num_queries(51):
         response = client.get(url)
     assert len(response.context["contacts"]) == 22  # two bosses, ten reports, ten decision makers
     assert len(response.context["engagement"]["coverage"].decision_makers) == 10
+    assert response.context["style_matrix"].total == 22
     assert len(response.context["engagement"]["pains"]) == 10
     assert len(response.context["subtree"]) == 11
     assert response.context["revenue"].order_count == 10
@@ -235,6 +236,11 @@ def test_language_switch_sets_the_language(logged_in, kam):
     assert '<html lang="zh-hans">' in body
     assert "仪表盘" in body
     assert "大客户" in body
+    kam.refresh_from_db()
+    assert kam.language == "zh-hans"  # what their reminder emails and calendar feed use
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    kam.refresh_from_db()
+    assert kam.language == "zh-hans"  # an unknown language changes nothing
 
 
 def test_admin_site_for_administrators_only(logged_in, admin_user, kam):

@@ -155,6 +155,7 @@ class AccountDetailView(PageView):
                 "paths": graph.paths,
             },
             "engagement": engagement,
+            "style_matrix": _style_matrix(actor, contacts),
             "equipment": equipment_rows,
             "equipment_count": equipment.count(),
             "orders": orders,
@@ -281,6 +282,15 @@ class ContactDetailView(PageView):
             "can_change": user_can(actor, "change", contact),
             **_contact_engagement(actor, contact),
         }
+
+
+def _style_matrix(actor, contacts):
+    """The 2×2 style matrix (风格矩阵) of the account's people, for staff (one query)."""
+    if not contacts or actor.is_portal_user:
+        return None
+    from keycare.engagement.selectors.programme import style_matrix
+
+    return style_matrix(contacts=contacts)
 
 
 def _contact_engagement(actor, contact) -> dict:

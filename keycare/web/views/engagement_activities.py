@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
 from keycare.accounts.models import Account, Contact
+from keycare.accounts.scopes import may_see_costs
 from keycare.core.downloads import private_file_response
 from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from keycare.core.scoping import restrict, user_can, user_can_any
@@ -277,6 +278,7 @@ def _activity_form(request, account: Account, *, data=None, initial=None, editin
         reference__consent=True, reference__available=True).exclude(pk=account.pk).order_by("name")  # fmt: skip
     return ActivityForm(
         data, initial=initial, editing=editing, contacts=account_contacts(actor, account),
+        may_see_costs=may_see_costs(actor),
         staff=staff_users().order_by("username"), references=references,
         playbook_items=PlaybookItem.objects.select_related("playbook"),
     )  # fmt: skip
@@ -422,7 +424,9 @@ def activity_detail_context(request, activity: Activity, **extra) -> dict:
         "warnings": activity_services.reference_visit_warnings(activity=activity)
         if activity.status == ActivityStatus.PLANNED else [],
         "complete_form": CompleteForm(initial={"done_at": timezone.localtime().replace(
-            second=0, microsecond=0), "cost": activity.cost, **version}),
+            second=0, microsecond=0), "cost": activity.cost, **version},
+            may_see_costs=may_see_costs(request.user)),
+        "may_see_costs": may_see_costs(request.user),
         "cancel_form": CancelForm(initial=version),
         "attach_form": AttachmentForm(initial=version),
         "step_form": VersionForm(initial=version),
@@ -460,7 +464,8 @@ class ActivityActionView(PageView):
         actor = request.user
         require_staff(actor)
         activity = _activity_or_404(actor, pk)
-        form = self.FORMS[self.action](request.POST, request.FILES)
+        extra = {"may_see_costs": may_see_costs(actor)} if self.action == "complete" else {}
+        form = self.FORMS[self.action](request.POST, request.FILES, **extra)
         status = 400
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -856,10 +861,9 @@ class ReferenceFormView(PageView):
             raise PermissionDenied(_("You do not have permission to do this."))
         return account, ReferenceCustomer.objects.filter(account=account).first()
 
-    def _form(self, request, account, data=None, initial=None) -> ReferenceForm:
-        return ReferenceForm(
-            data, initial=initial, contacts=account_contacts(request.user, account)
-        )
+    def _form(self, request, account, data=None, initial=None, *, editing=False) -> ReferenceForm:
+        return ReferenceForm(data, initial=initial, editing=editing,
+                             contacts=account_contacts(request.user, account))  # fmt: skip
 
     def get(self, request, account_pk: int):
         account, reference = self._load(request, account_pk)
@@ -873,7 +877,7 @@ class ReferenceFormView(PageView):
 
     def post(self, request, account_pk: int):
         account, reference = self._load(request, account_pk)
-        form = self._form(request, account, data=request.POST)
+        form = self._form(request, account, data=request.POST, editing=reference is not None)
         status = 400
         if form.is_valid():
             try:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keycare.accounts.models import Account, Contact
+from keycare.accounts.scopes import may_see_costs
 from keycare.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from keycare.core.scoping import restrict, user_can, user_can_any
 from keycare.core.tabular import TabularWriter
@@ -64,6 +65,7 @@ from keycare.engagement.selectors.gifts import (
     gift_register_headers,
     gift_register_rows,
     gift_totals,
+    gift_was_over,
 )
 from keycare.engagement.selectors.vip import (
     vip_level_list,
@@ -168,6 +170,7 @@ class EventListView(PageView):
             "errors": errors,
             "hx_target": "#event-table",
             "may_create": user_can_any(actor, "add", BusinessEvent),
+            "see_costs": may_see_costs(actor),
         }
 
 
@@ -205,19 +208,24 @@ class EventFormView(PageView):
 
     def get(self, request, pk=None):
         event = self._event(request, pk)
+        costs = may_see_costs(request.user)
         if event is None:
-            form = EventForm(organisers=_organisers(), initial={"organiser": request.user.pk})
+            form = EventForm(organisers=_organisers(), initial={"organiser": request.user.pk},
+                             costs=costs)  # fmt: skip
         else:
             initial = {name: getattr(event, name) for name in event_services.EVENT_FIELDS}
             initial.update(version=event.version, starts_at=timezone.localtime(event.starts_at),
                            ends_at=timezone.localtime(event.ends_at))  # fmt: skip
-            form = EventForm(organisers=_organisers(), editing=True, initial=initial)
+            if not costs:
+                initial.pop("budget"), initial.pop("cost")
+            form = EventForm(organisers=_organisers(), editing=True, initial=initial, costs=costs)
         return _render(request, self.template_name, {"form": form, "event": event})
 
     def post(self, request, pk=None):
         actor = request.user
         event = self._event(request, pk)
-        form = EventForm(request.POST, organisers=_organisers(), editing=event is not None)
+        form = EventForm(request.POST, organisers=_organisers(), editing=event is not None,
+                         costs=may_see_costs(actor))  # fmt: skip
         if not form.is_valid():
             return _render(request, self.template_name, {"form": form, "event": event}, 400)
         if event is None:
@@ -242,6 +250,7 @@ def event_context(request, event: BusinessEvent, **forms) -> dict:
     started = event_services.event_started(event)
     may_change = user_can(actor, "change", event)
     may_invite = event_services.event_may_invite(actor, event)
+    see_costs = may_see_costs(actor)
     by_account = [
         (account, list(rows))
         for account, rows in itertools.groupby(invitations, key=lambda i: i.account)
@@ -254,6 +263,7 @@ def event_context(request, event: BusinessEvent, **forms) -> dict:
         "by_account": by_account,
         "invitations": invitations,
         "summary": event_cost_summary(actor=actor, event=event),
+        "see_costs": see_costs,
         "started": started,
         "may_change": may_change,
         "may_invite": may_invite,
@@ -268,7 +278,7 @@ def event_context(request, event: BusinessEvent, **forms) -> dict:
         )
     if context["may_record"] and "attendance_form" not in forms:
         forms["attendance_form"] = AttendanceForm(invitations=recordable)
-    if may_change and event.status == EventStatus.PLANNED:
+    if may_change and event.status == EventStatus.PLANNED and see_costs:
         forms.setdefault("hold_form", HoldForm(initial={"version": event.version,
                                                         "cost": event.cost or None}))  # fmt: skip
         forms.setdefault("cancel_form", CancelForm(initial={"version": event.version}))
@@ -327,9 +337,9 @@ class EventActionView(PageView):
     def _respond(self, request, actor, event):
         form = RespondForm(request.POST)
         if not form.is_valid():
-            return self._again(
-                request, event, 400, respond_error=_("Choose registered or declined.")
-            )
+            message = (" ".join(form.errors["version"]) if "version" in form.errors
+                       else _("Choose registered or declined."))  # fmt: skip
+            return self._again(request, event, 400, respond_error=message)
         try:
             invitation = event_invitation_list(actor=actor, event=event).get(
                 pk=form.cleaned_data["invitation"]
@@ -338,7 +348,7 @@ class EventActionView(PageView):
             raise Http404 from None
         _result, status = _run(form, lambda: event_services.invitation_respond(
             actor=actor, invitation=invitation, status=form.cleaned_data["status"],
-            expected_version=form.cleaned_data.get("version")))  # fmt: skip
+            expected_version=form.cleaned_data["version"]))  # fmt: skip
         if status:
             errors = " ".join(m for field in form.errors.values() for m in field)
             return self._again(request, event, status, respond_error=errors)
@@ -438,15 +448,17 @@ class GiftListView(PageView):
         rows = gift_register_rows(context["queryset"])
         if fmt == "xlsx":
             totals = [[t["year"], t["contact"], t["account"], t["gifts"], t["approved"],
-                       t["pending"], t["limit"], _("Yes") if t["over"] else _("No")]
+                       t["pending"], t["limit"], t["over_limit"]]
                       for t in context["totals"]]  # fmt: skip
             return xlsx_response(
                 filename=f"keycare-gifts-{stamp}.xlsx",
                 caption=[_("Gift register"), timezone.localtime().strftime("%Y-%m-%d %H:%M")],
                 sheets=[Sheet(_("Gifts"), headers, rows),
-                        Sheet(_("Totals per person and year"),
-                              [_("Year"), _("Recipient"), _("Account"), _("Gifts"), _("Approved"),
-                               _("Awaiting approval"), _("Yearly limit"), _("Over the limit")],
+                        Sheet(_("Totals per person and calendar year"),
+                              [_("Calendar year"), _("Recipient"), _("Main account"), _("Gifts"),
+                               _("Approved"), _("Awaiting approval"),
+                               _("Yearly limit (highest recorded)"),
+                               _("Gifts over the limit when recorded")],
                               totals)],
             )  # fmt: skip
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -527,12 +539,16 @@ class GiftNewView(PageView):
             return self._respond(request, {"account": account, "form": form}, 400)
         data = form.cleaned_data
         if request.POST.get("action") == "check":
-            check = gift_services.gift_check(contact=data["contact"], value=data["value"],
-                                             given_on=data["given_on"])  # fmt: skip
-            return self._respond(request, {"account": account, "form": form, "check": check})
+            # the page's account: the person's main one or one they belong to (its limit)
+            check, status = _run(form, lambda: gift_services.gift_check(
+                contact=data["contact"], value=data["value"], given_on=data["given_on"],
+                account=account, actor=actor))  # fmt: skip
+            return self._respond(request, {"account": account, "form": form, "check": check},
+                                 status or 200)  # fmt: skip
         gift, status = _run(form, lambda: gift_services.gift_record(
             actor=actor, contact=data["contact"], value=data["value"], occasion=data["occasion"],
-            description=data["description"], given_on=data["given_on"], event=data.get("event")))  # fmt: skip
+            description=data["description"], given_on=data["given_on"], event=data.get("event"),
+            account=None if data.get("event") else account))  # fmt: skip
         if gift is None:
             return self._respond(request, {"account": account, "form": form}, status)
         if gift.status == GiftStatus.APPROVED:
@@ -564,7 +580,7 @@ def gift_context(request, gift: Gift, **extra) -> dict:
     )
     return {
         "gift": gift,
-        "over": gift.limit is not None and gift.year_total > gift.limit,
+        "over": gift_was_over(gift),
         "check": check,
         "may_decide": gift_services.gift_may_decide(actor, gift),
         "may_cancel": pending and gift.requested_by_id == actor.pk,
@@ -779,9 +795,9 @@ class VipMemberRemoveView(PageView):
         member = _member_or_404(actor, pk)
         raw = request.POST.get("version")
         try:
-            version = int(raw) if raw else None
+            version = int(raw)  # required: without it the stale check could not be made
             vip_services.vip_member_remove(actor=actor, member=member, expected_version=version)
-        except ValueError:
+        except (TypeError, ValueError):
             messages.error(request, _("Reload the page and try again."))
             return redirect("web:vip_club")
         except ConflictError as exc:

@@ -52,7 +52,7 @@ from keycare.engagement.sponsors import (
     sponsored_accounts,
 )
 
-from ..forms.engagement_programme import PlaybookForm, PlaybookItemForm
+from ..forms.engagement_programme import VERSION_MISSING, PlaybookForm, PlaybookItemForm
 from .base import PageView, apply_errors, filter_errors, filter_form, paginate, render_page
 
 PER_PAGE = 25
@@ -136,7 +136,11 @@ class MyWeekView(ProgrammePage):
         for suggestion in week.cadences:
             suggestion.plan_url = None if suggestion.already_planned else suggestion_url(suggestion)
         for entry in week.uncovered:
-            entry.plan_url = introduction_url(entry.account.pk, entry.person, entry.path)
+            entry.plan_url = (
+                None
+                if entry.already_planned
+                else introduction_url(entry.account.pk, entry.person, entry.path)
+            )
         for activity in [*week.planned, *week.overdue_next_steps]:
             activity.url = _reverse("web:activity_detail", activity.pk)
         return {"week": week, "reminders_url": _reverse("web:reminder_list"),
@@ -314,7 +318,7 @@ class PlaybookFormView(ProgrammePage):
 
     def post(self, request, pk=None):
         playbook = self._load(request, pk)
-        form = PlaybookForm(request.POST)
+        form = PlaybookForm(request.POST, editing=playbook is not None)
         status = 400
         if form.is_valid():
             try:
@@ -343,10 +347,12 @@ class PlaybookDeleteView(ProgrammePage):
     def post(self, request, pk):
         _require_edit(request.user)
         playbook = _playbook_or_404(request.user, pk)
+        raw = request.POST.get("lock_version")
+        if not (raw and raw.isdigit()):
+            messages.error(request, VERSION_MISSING)
+            return redirect("web:playbook_detail", playbook.pk)
         try:
-            raw = request.POST.get("lock_version")
-            playbook_delete(actor=request.user, playbook=playbook,
-                            lock_version=int(raw) if raw and raw.isdigit() else None)  # fmt: skip
+            playbook_delete(actor=request.user, playbook=playbook, lock_version=int(raw))
         except (ConflictError, PermissionDeniedError) as exc:
             messages.error(request, exc.message)
             return redirect("web:playbook_detail", playbook.pk)
@@ -417,9 +423,11 @@ class PlaybookItemDeleteView(ProgrammePage):
         if item is None:
             raise Http404
         raw = request.POST.get("lock_version")
+        if not (raw and raw.isdigit()):
+            messages.error(request, VERSION_MISSING)
+            return redirect("web:playbook_detail", item.playbook_id)
         try:
-            playbook_item_remove(actor=request.user, item=item,
-                                 lock_version=int(raw) if raw and raw.isdigit() else None)  # fmt: skip
+            playbook_item_remove(actor=request.user, item=item, lock_version=int(raw))
         except ConflictError as exc:
             messages.error(request, exc.message)
         else:
