@@ -36,6 +36,24 @@ def register_tick(name: str) -> Callable[[TickFunc], TickFunc]:
     return decorator
 
 
+def last_ok_run(name: str):
+    """When the tick `name` last started a run that succeeded (None: never)."""
+    return (
+        TickRun.objects.filter(name=name, status=TickRun.Status.OK)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+
+
+def ran_this_hour(name: str, now=None) -> bool:
+    """Whether the tick `name` already succeeded in this clock hour (for ticks that do their
+    work once an hour although the registry runs every minute): one indexed query."""
+    now = timezone.localtime(now)
+    last = last_ok_run(name)
+    return last is not None and last >= now.replace(minute=0, second=0, microsecond=0)
+
+
 def registered_ticks() -> dict[str, TickFunc]:
     return dict(_TICKS)
 

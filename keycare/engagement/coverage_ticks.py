@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from keycare.accounts.choices import AccountStatus
 from keycare.accounts.models import Account
-from keycare.core.models import TickRun
-from keycare.core.ticks import register_tick
+from keycare.core.ticks import ran_this_hour, register_tick
 
 from .coverage import Coverage, coverage_for_accounts, key_person_days
 from .models import AccountCoverage
@@ -101,21 +100,11 @@ def coverage_refresh_on_commit(account_ids: Iterable[int]) -> None:
         transaction.on_commit(partial(coverage_refresh, ids))
 
 
-def _last_ok_run(name: str) -> dt.datetime | None:
-    return (
-        TickRun.objects.filter(name=name, status=TickRun.Status.OK)
-        .order_by("-started_at")
-        .values_list("started_at", flat=True)
-        .first()
-    )
-
-
 @register_tick(COVERAGE_TICK)
 def coverage() -> str:
     """The first run of each clock hour recomputes the stored coverage of every key
     account; the other runs make one indexed query."""
     now = timezone.localtime()
-    last = _last_ok_run(COVERAGE_TICK)
-    if last is not None and last >= now.replace(minute=0, second=0, microsecond=0):
+    if ran_this_hour(COVERAGE_TICK, now):
         return "ran this hour"
     return f"{coverage_refresh(today=now.date())} key accounts' coverage refreshed"

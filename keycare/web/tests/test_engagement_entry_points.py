@@ -9,19 +9,10 @@ from keycare.accounts.tests.factories import AccountFactory, ContactFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def test_the_360_page_leads_to_the_first_pain_and_gift(logged_in, kam):
+def test_the_360_page_leads_to_the_first_pain_and_gift(client, kam):
     account = AccountFactory(owner=kam)
     ContactFactory(account=account, buying_role="decision_maker")
-    client = logged_in(kam)
+    client.force_login(kam)
     page = client.get(reverse("web:account_detail", args=[account.pk])).content.decode()
     pain_url = f"{reverse('web:pain_create')}?account={account.pk}"
     gift_url = f"{reverse('web:gift_create')}?account={account.pk}"
@@ -30,9 +21,9 @@ def test_the_360_page_leads_to_the_first_pain_and_gift(logged_in, kam):
     assert client.get(gift_url).status_code == 200
 
 
-def test_a_new_activity_is_a_meeting_unless_the_link_says_otherwise(logged_in, kam):
+def test_a_new_activity_is_a_meeting_unless_the_link_says_otherwise(client, kam):
     account = AccountFactory(owner=kam)
-    client = logged_in(kam)
+    client.force_login(kam)
     url = reverse("web:activity_create")
     form = client.get(url, {"account": account.pk}).context["form"]
     assert form["kind"].value() == "meeting"
