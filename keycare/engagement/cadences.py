@@ -60,6 +60,24 @@ class CadenceStatus:
         return self.due_on <= today + dt.timedelta(days=days)
 
 
+#: A meeting with them counts as met face to face in any of these (a needs discovery, a site
+#: visit, an executive visit or a business activity with the same person is a meeting too);
+#: a call is also done by meeting them. Any other cadence is done by its own kind only.
+FACE_TO_FACE = frozenset({
+    ActivityKind.MEETING, ActivityKind.DISCOVERY, ActivityKind.EXECUTIVE_VISIT,
+    ActivityKind.SITE_VISIT, ActivityKind.BUSINESS_ACTIVITY,
+})  # fmt: skip
+SATISFIED_BY = {
+    ActivityKind.MEETING: FACE_TO_FACE,
+    ActivityKind.CALL: FACE_TO_FACE | {ActivityKind.CALL},
+}
+
+
+def satisfied_by(kind: str) -> frozenset[str]:
+    """The activity kinds that do a cadence of this kind."""
+    return frozenset(SATISFIED_BY.get(kind, {kind}))
+
+
 def _last_done_by_role(account_ids: list[int], kinds: set[str]) -> dict[tuple, dt.datetime]:
     """{(account id, kind, their role): the last done_at} over the done activities of these
     kinds, each contact met counted in their role at the activity's account (their main
@@ -148,7 +166,7 @@ def cadence_statuses(*, accounts: Iterable[Account], today: dt.date) -> list[Cad
         for a in accounts
     }
     ids = sorted({a.pk for a in accounts})
-    kinds = {item.kind for p in playbooks for item in p.items.all()}
+    kinds = {k for p in playbooks for item in p.items.all() for k in satisfied_by(item.kind)}
     last_by_role = _last_done_by_role(ids, kinds)
     last_executive = last_executive_contact(ids)
     team: dict[tuple[int, str], set[int]] = defaultdict(set)
@@ -168,7 +186,8 @@ def cadence_statuses(*, accounts: Iterable[Account], today: dt.date) -> list[Cad
                 # done by executive contact only (whatever the activity's kind)
                 last = last_executive.get(account.pk)
             else:
-                last = _latest(*(last_by_role.get((account.pk, item.kind, r)) for r in roles))
+                last = _latest(*(last_by_role.get((account.pk, kind, r))
+                                 for kind in satisfied_by(item.kind) for r in roles))  # fmt: skip
             due_on, overdue = cadence_due(
                 last_done_on=timezone.localtime(last).date() if last else None,
                 every_days=item.every_days,

@@ -41,7 +41,7 @@ from keycare.core.exceptions import PermissionDeniedError
 from keycare.core.filtering import filter_queryset, trailing_twelve_months
 from keycare.core.scoping import restrict, user_can, user_can_any
 from keycare.insights.models import AccountMetric, MetricScope
-from keycare.users.choices import STAFF_ROLES
+from keycare.users.choices import STAFF_ROLES, Role
 from keycare.users.models import User
 
 from .calculations import KEY_ROLES, KNOWN_WELL, coach_path, coverage_score, undirected
@@ -454,11 +454,25 @@ def account_coverage(*, actor: User, account: Account, today: dt.date | None = N
 # --- the coverage report -------------------------------------------------------------------
 
 
+def account_owners() -> QuerySet:
+    """Who may own accounts (a filter's choices): the active key account managers."""
+    return User.objects.filter(groups__name=Role.KEY_ACCOUNT_MANAGER, is_active=True).order_by(
+        "username"
+    )
+
+
+def executives() -> QuerySet:
+    """Who may sponsor accounts (a filter's choices): the active executives."""
+    return User.objects.filter(groups__name=Role.EXECUTIVE, is_active=True).order_by("username")
+
+
 class CoverageFilterSet(django_filters.FilterSet):
     """The coverage report of the key accounts: by owner, tier, type and region, and by
     the stored figures (a flag raised, a score below a value: `AccountCoverage`)."""
 
-    owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id")
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), field_name="owner", queryset=lambda request: account_owners()
+    )
     tier = django_filters.ChoiceFilter(label=_("Tier"), choices=AccountTier.choices)
     account_type = django_filters.ChoiceFilter(label=_("Account type"), choices=AccountType.choices)
     province = django_filters.CharFilter(label=_("Region"), field_name="province")

@@ -35,9 +35,11 @@ from .choices import ActivityKind
 from .coverage import (
     Coverage,
     Rows,
+    account_owners,
     by_account_value,
     coverage_for_accounts,
     engagement_may_view,
+    executives,
     key_accounts,
     with_account_value,
 )
@@ -217,22 +219,33 @@ def sponsored_accounts(*, actor: User, today: dt.date | None = None) -> list[Spo
 # --- the executive overdue report ------------------------------------------------------------
 
 
+class SponsorFilter(django_filters.ModelChoiceFilter):
+    """The accounts an executive sponsors (their team role, not any team membership); chosen
+    by name on the page, by id in the API."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        sponsors = AccountTeamMember.objects.filter(
+            user=value, role=AccountTeamRole.EXECUTIVE_SPONSOR
+        )
+        return qs.filter(pk__in=sponsors.values("account_id"))
+
+
 class ExecutiveOverdueFilterSet(django_filters.FilterSet):
-    owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id")
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), field_name="owner", queryset=lambda request: account_owners()
+    )
     tier = django_filters.ChoiceFilter(label=_("Tier"), choices=AccountTier.choices)
     account_type = django_filters.ChoiceFilter(label=_("Account type"), choices=AccountType.choices)
     province = django_filters.CharFilter(label=_("Region"), field_name="province")
-    sponsor = django_filters.NumberFilter(label=_("Executive sponsor"), method="by_sponsor")
+    sponsor = SponsorFilter(
+        label=_("Executive sponsor"), field_name="team__user", queryset=lambda request: executives()
+    )
 
     class Meta:
         model = Account
         fields = []
-
-    def by_sponsor(self, queryset, name, value):
-        sponsors = AccountTeamMember.objects.filter(
-            user_id=value, role=AccountTeamRole.EXECUTIVE_SPONSOR
-        )
-        return queryset.filter(pk__in=sponsors.values("account_id"))
 
 
 @dataclass

@@ -238,13 +238,29 @@ def test_no_suggestion_when_an_activity_of_that_kind_is_planned(account, kam):
 def test_no_suggestion_beyond_a_week(account, kam, executive):
     today = timezone.localdate()
     call = done(account, owner=kam, kind="call", contacts=[account.buyer], when=days_ago(82))
-    done(account, owner=kam, kind="executive_visit", contacts=[account.boss],
+    # the executive met an assistant (no key person): the executive cadence is done, the
+    # call is not (meeting a key person face to face would have done it too)
+    aide = ContactFactory(account=account, name="秘书", buying_role="unknown")
+    done(account, owner=kam, kind="executive_visit", contacts=[aide],
          participants=[executive], when=days_ago(10))  # fmt: skip
     assert playbook_suggestions(actor=kam, accounts=[account], today=today) == []  # due in 8
     type(call).objects.filter(pk=call.pk).update(done_at=days_ago(83))  # due in 7
     assert [
         s.item.kind for s in playbook_suggestions(actor=kam, accounts=[account], today=today)
     ] == ["call"]
+
+
+def test_meeting_a_key_person_face_to_face_does_a_call_or_meeting_cadence(account, kam):
+    from keycare.engagement.cadences import cadence_statuses
+
+    today = timezone.localdate()
+    done(account, owner=kam, kind="discovery", contacts=[account.buyer], when=days_ago(5))
+    statuses = {s.item.kind: s for s in cadence_statuses(accounts=[account], today=today)}
+    assert statuses["call"].last_done_at == days_ago(5)  # a needs discovery met them
+    assert statuses["executive_visit"].never_done  # no executive took part
+    done(account, owner=kam, kind="email", contacts=[account.boss], when=days_ago(1))
+    statuses = {s.item.kind: s for s in cadence_statuses(accounts=[account], today=today)}
+    assert statuses["call"].last_done_at == days_ago(5)  # an email is no call
 
 
 def test_suggestions_take_a_fixed_number_of_queries(kam, django_assert_num_queries):

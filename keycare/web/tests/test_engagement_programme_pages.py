@@ -214,16 +214,17 @@ def test_one_accounts_coverage(login, kam, other_kam, acme):
 
 def test_coverage_pages_take_a_fixed_number_of_queries(login, kam, acme, django_assert_num_queries):
     client = login(kam)
-    # session, user, roles; the count, the page (the stored figures joined): nothing computed
-    with django_assert_num_queries(5):
+    # session, user, roles; the count, the page (the stored figures joined): nothing computed;
+    # the owner select's key account managers
+    with django_assert_num_queries(6):
         client.get(reverse("web:coverage_list"))
     for _ in range(30):
         account = make_key(AccountFactory(owner=kam)).account
         done(account, owner=kam, contacts=[ContactFactory(account=account, buying_role="user")])
     coverage_refresh()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(client.get(reverse("web:coverage_list")).context["page"]) == 25
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(client.get(reverse("web:coverage_list"), {"page": "2"}).context["page"]) == 6
     # the detail: session, user, roles; the account (team, tags); may see it; coverage 3;
     # who met them (touches, activities, participants)
@@ -255,12 +256,13 @@ def test_the_overdue_report_page(login, executive, kam, acme, django_assert_num_
     coverage_refresh()
     client = login(executive)
     # session, user, roles; the count, the page, the sponsors: nothing computed
-    with django_assert_num_queries(6):
+    # (+2: the owner and sponsor selects' choices)
+    with django_assert_num_queries(8):
         client.get(reverse("web:sponsor_overdue"))
     for _ in range(30):
         make_key(AccountFactory(owner=kam))
     coverage_refresh()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         assert len(client.get(reverse("web:sponsor_overdue")).context["page"]) == 25
     for key in KeyAccount.objects.exclude(account__in=[acme]).exclude(account__name="无人负责"):
         key.delete()
@@ -270,7 +272,7 @@ def test_the_overdue_report_page(login, executive, kam, acme, django_assert_num_
     ]  # fmt: skip
     assert 'data-testid="flag-no-sponsor"' in response.content.decode()
     bad = login(executive).get(reverse("web:sponsor_overdue"), {"sponsor": "x"})
-    assert bad.status_code == 400 and "sponsor: Enter a number." in bad.content.decode()
+    assert bad.status_code == 400 and "sponsor: Select a valid choice." in bad.content.decode()
 
 
 def test_sponsor_pages_take_a_fixed_number_of_queries(login, executive, kam, acme,
@@ -475,3 +477,17 @@ def test_playbook_changes_without_the_version_read_change_nothing(login, admin_u
     ok = client.post(reverse("web:playbook_delete", args=[playbook.pk]),
                      {"lock_version": playbook.lock_version})  # fmt: skip
     assert ok.status_code == 302 and not Playbook.objects.filter(pk=playbook.pk).exists()
+
+
+def test_the_report_filters_choose_people_by_name_not_by_number(login, kam, executive):
+    client = login(executive)
+    page = client.get(reverse("web:coverage_list"))
+    html = page.content.decode()
+    assert f'<option value="{kam.pk}">{kam}</option>' in html
+    assert (
+        f'<option value="{executive.pk}">{executive}</option>'
+        in client.get(reverse("web:sponsor_overdue")).content.decode()
+    )
+    # a key account manager is no sponsor to choose: refused, not ignored
+    bad = client.get(reverse("web:sponsor_overdue"), {"sponsor": str(kam.pk)})
+    assert bad.status_code == 400 and "sponsor: Select a valid choice." in bad.content.decode()
