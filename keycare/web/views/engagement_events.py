@@ -189,6 +189,20 @@ def _event_or_404(actor, pk: int) -> BusinessEvent:
         raise Http404 from None
 
 
+def _editable(request, model, pk, get_or_404):
+    """The record a form page edits (None for a new one), or 403: staff only; a new one
+    needs the right to add, an existing one the right to change it."""
+    require_staff(request.user)
+    if pk is None:
+        if not user_can_any(request.user, "add", model):
+            raise PermissionDenied(_("You do not have permission to do this."))
+        return None
+    obj = get_or_404(request.user, pk)
+    if not user_can(request.user, "change", obj):
+        raise PermissionDenied(_("You do not have permission to do this."))
+    return obj
+
+
 class EventFormView(PageView):
     """Plan an event, or edit one (its organiser, executives, administrators), at the
     version read."""
@@ -196,15 +210,7 @@ class EventFormView(PageView):
     template_name = "web/engagement/event_form.html"
 
     def _event(self, request, pk):
-        require_staff(request.user)
-        if pk is None:
-            if not user_can_any(request.user, "add", BusinessEvent):
-                raise PermissionDenied(_("You do not have permission to do this."))
-            return None
-        event = _event_or_404(request.user, pk)
-        if not user_can(request.user, "change", event):
-            raise PermissionDenied(_("You do not have permission to do this."))
-        return event
+        return _editable(request, BusinessEvent, pk, _event_or_404)
 
     def get(self, request, pk=None):
         event = self._event(request, pk)
@@ -736,15 +742,7 @@ class VipMemberFormView(PageView):
     template_name = "web/engagement/vip_member_form.html"
 
     def _member(self, request, pk):
-        require_staff(request.user)
-        if pk is None:
-            if not user_can_any(request.user, "add", VipMember):
-                raise PermissionDenied(_("You do not have permission to do this."))
-            return None
-        member = _member_or_404(request.user, pk)
-        if not user_can(request.user, "change", member):
-            raise PermissionDenied(_("You do not have permission to do this."))
-        return member
+        return _editable(request, VipMember, pk, _member_or_404)
 
     def get(self, request, pk=None):
         member = self._member(request, pk)
