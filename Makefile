@@ -2,6 +2,8 @@
 PORT ?= 8000
 RESET ?=
 PYTEST_ARGS ?=
+SCALE ?= small
+BENCH_ARGS ?=
 
 SHELL := /bin/sh
 UV = $(shell ./scripts/bootstrap-uv.sh)
@@ -9,11 +11,12 @@ RUN = $(UV) run --locked --no-sync
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 
-.PHONY: demo test sync lint format messages check-messages clean help
+.PHONY: demo test bench sync lint format messages check-messages clean help
 
 help:
 	@echo "make demo [PORT=8000] [RESET=1]   run KeyCare with demo data on http://127.0.0.1:$(PORT)"
 	@echo "make test [PYTEST_ARGS=...]       run the whole test suite (KEYCARE_TEST_DATABASE_URL for PostgreSQL)"
+	@echo "make bench [SCALE=small|medium|large] [BENCH_ARGS=--reuse]  benchmarks on PostgreSQL (bench/run.py)"
 	@echo "make lint | format | messages"
 
 sync:
@@ -31,6 +34,12 @@ test: export DJANGO_ALLOW_ASYNC_UNSAFE = true
 test: sync
 	@./scripts/ensure-browser.sh
 	$(RUN) pytest $(PYTEST_ARGS)
+
+# Benchmarks on the local PostgreSQL (BENCH_POSTGRES to change): table printed, JSON in bench/results/
+bench: export UV := $(UV)
+bench: sync
+	@./scripts/ensure-bench-tools.sh
+	$(RUN) python bench/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 lint: sync
 	$(RUN) ruff check .

@@ -42,7 +42,7 @@ def generate(args):
     from keycare.users.choices import Role
     from keycare.users.services import user_create
 
-    rng = random.Random(7)  # noqa: S311 - reproducible test data
+    rng = random.Random(7)
     started = time.perf_counter()
     now = timezone.now()
     with transaction.atomic():

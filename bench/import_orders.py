@@ -30,7 +30,7 @@ def main() -> None:
     from keycare.accounts.services.accounts import _set_path
     from keycare.dataio.engine import run_import
 
-    rng = random.Random(1)  # noqa: S311 - reproducible test data
+    rng = random.Random(1)
     accounts = Account.objects.bulk_create(
         [Account(name=f"基准客户{i:05d}有限公司", search_text="") for i in range(args.accounts)]
     )

@@ -70,7 +70,7 @@ class Loader:
                         copy.write("\n".join(chunk) + "\n")
             else:
                 marks = ", ".join(["%s"] * len(columns))
-                sql = f"INSERT INTO {quote(table)} ({column_sql}) VALUES ({marks})"  # noqa: S608
+                sql = f"INSERT INTO {quote(table)} ({column_sql}) VALUES ({marks})"
                 batch: list[tuple] = []
                 for row in rows:
                     batch.append(row)
@@ -93,7 +93,7 @@ def generate(args, connection) -> tuple[list[int], int]:
 
     from keycare.accounts.models import Account, Order, OrderLine, Product, ProductLine
 
-    rng = random.Random(1)  # noqa: S311 - reproducible test data
+    rng = random.Random(1)
     loader = Loader(connection)
     now = timezone.now().isoformat()
     n_groups = max(1, args.accounts // 5)
@@ -250,7 +250,7 @@ def main() -> None:
     print(f"ratio recompute / floor: {recompute / floor:.1f} "
           f"(over all lines' floor: {recompute / all_floor:.1f})")  # fmt: skip
 
-    rng = random.Random(2)  # noqa: S311
+    rng = random.Random(2)
     branch = accounts[-1]
     many = min(1000, len(accounts))
     for label, ids in (("1 account", [branch]), (f"{many:,} accounts", rng.sample(accounts, many))):

@@ -32,7 +32,7 @@ def tickets(args) -> int:
     from keycare.profitability.models import CostRate
     from keycare.service.models import FieldVisit, Ticket
 
-    rng = random.Random(3)  # noqa: S311 - reproducible test data
+    rng = random.Random(3)
     started = time.perf_counter()
     tz = timezone.get_current_timezone()
     coverages = ["unknown"] * 6 + ["contract"] * 2 + ["warranty", "billable"]

@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from keycare.core.filtering import ChoicesFilter
 from keycare.core.search import search_q
 
 from .choices import (
@@ -24,11 +25,9 @@ class SearchFilterSet(django_filters.FilterSet):
 
 
 class AccountFilterSet(SearchFilterSet):
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=AccountStatus.choices)
-    tier = django_filters.MultipleChoiceFilter(label=_("Tier"), choices=AccountTier.choices)
-    account_type = django_filters.MultipleChoiceFilter(
-        label=_("Account type"), choices=AccountType.choices
-    )
+    status = ChoicesFilter(label=_("Status"), choices=AccountStatus.choices)
+    tier = ChoicesFilter(label=_("Tier"), choices=AccountTier.choices)
+    account_type = ChoicesFilter(label=_("Account type"), choices=AccountType.choices)
     province = django_filters.CharFilter(label=_("Province"), field_name="province")
     industry = django_filters.CharFilter(label=_("Industry"), field_name="industry")
     owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id")
@@ -72,12 +71,8 @@ class AccountFilterSet(SearchFilterSet):
 
 class ContactFilterSet(SearchFilterSet):
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
-    buying_role = django_filters.MultipleChoiceFilter(
-        label=_("Buying role"), choices=BuyingRole.choices
-    )
-    decision_style = django_filters.MultipleChoiceFilter(
-        label=_("Decision style"), choices=DecisionStyle.choices
-    )
+    buying_role = ChoicesFilter(label=_("Buying role"), choices=BuyingRole.choices)
+    decision_style = ChoicesFilter(label=_("Decision style"), choices=DecisionStyle.choices)
     is_active = django_filters.BooleanFilter(label=_("Still with the company"))
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),
@@ -98,7 +93,7 @@ class EquipmentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
     product = django_filters.NumberFilter(label=_("Product"), field_name="product_id")
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=EquipmentStatus.choices)
+    status = ChoicesFilter(label=_("Status"), choices=EquipmentStatus.choices)
     under_warranty = django_filters.BooleanFilter(
         label=_("Under warranty"), method="filter_warranty"
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keycare.accounts.models import Contact
+from keycare.core.filtering import ChoicesFilter
 
 from .choices import ActivityKind, ActivityStatus, PainStatus
 from .models import Activity, Pain, ReferenceCustomer
@@ -44,8 +45,8 @@ def open_next_step_q() -> Q:
 class ActivityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=Q_MAX)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id", **ID)
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=ActivityKind.choices)
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ActivityStatus.choices)
+    kind = ChoicesFilter(label=_("Kind"), choices=ActivityKind.choices)
+    status = ChoicesFilter(label=_("Status"), choices=ActivityStatus.choices)
     owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id", **ID)
     participant = django_filters.NumberFilter(
         label=_("Our participant"), method="with_participant", **ID
@@ -101,7 +102,7 @@ class ActivityFilter(django_filters.FilterSet):
 class PainFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=Q_MAX)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id", **ID)
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=PainStatus.choices)
+    status = ChoicesFilter(label=_("Status"), choices=PainStatus.choices)
     owner = django_filters.NumberFilter(label=_("Owner"), field_name="owner_id", **ID)
     raised_by = django_filters.NumberFilter(label=_("Who said it"), field_name="raised_by_id", **ID)
     impact_min = django_filters.NumberFilter(

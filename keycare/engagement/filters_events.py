@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from keycare.core.filtering import ChoicesFilter
+
 from .choices import EventKind, EventStatus, GiftStatus, InvitationStatus
 from .models import BusinessEvent, EventInvitation, Gift, VipMember
 
@@ -24,8 +26,8 @@ YEAR = {"min_value": 1990, "max_value": 2100, "decimal_places": 0}
 
 class BusinessEventFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=EventStatus.choices)
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=EventKind.choices)
+    status = ChoicesFilter(label=_("Status"), choices=EventStatus.choices)
+    kind = ChoicesFilter(label=_("Kind"), choices=EventKind.choices)
     starts_from = django_filters.DateFilter(
         label=_("Starts from"), field_name="starts_at", lookup_expr="date__gte"
     )
@@ -53,9 +55,7 @@ class BusinessEventFilterSet(django_filters.FilterSet):
 
 
 class EventInvitationFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=InvitationStatus.choices
-    )
+    status = ChoicesFilter(label=_("Status"), choices=InvitationStatus.choices)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id", **ID)
     contact = django_filters.NumberFilter(label=_("Contact"), field_name="contact_id", **ID)
 
@@ -69,7 +69,7 @@ class GiftFilterSet(django_filters.FilterSet):
     year = django_filters.NumberFilter(
         label=_("Year"), field_name="given_on", lookup_expr="year", **YEAR
     )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=GiftStatus.choices)
+    status = ChoicesFilter(label=_("Status"), choices=GiftStatus.choices)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id", **ID)
     contact = django_filters.NumberFilter(label=_("Recipient"), field_name="contact_id", **ID)
     over_limit = django_filters.BooleanFilter(label=_("Over the limit"), method="filter_over")

@@ -5,6 +5,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from keycare.core.filtering import ChoicesFilter
+
 from .choices import ReminderKind
 from .models import Reminder
 
@@ -19,7 +21,7 @@ class ReminderFilterSet(django_filters.FilterSet):
         label=_("Show"), choices=READ_STATES, method="read_state",
         empty_label=pgettext_lazy("reminders", "All"),
     )  # fmt: skip
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=ReminderKind.choices)
+    kind = ChoicesFilter(label=_("Kind"), choices=ReminderKind.choices)
 
     class Meta:
         model = Reminder

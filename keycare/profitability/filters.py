@@ -2,6 +2,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from keycare.core.filtering import ChoicesFilter
+
 from .choices import ConcessionKind, ConcessionStatus
 from .models import Concession
 
@@ -12,10 +14,8 @@ ID = {"min_value": 1, "max_value": 2**63 - 1, "decimal_places": 0}
 
 class ConcessionFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=ConcessionStatus.choices
-    )
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=ConcessionKind.choices)
+    status = ChoicesFilter(label=_("Status"), choices=ConcessionStatus.choices)
+    kind = ChoicesFilter(label=_("Kind"), choices=ConcessionKind.choices)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id", **ID)
     requested_by = django_filters.NumberFilter(
         label=_("Requested by"), field_name="requested_by_id", **ID

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from keycare.accounts.choices import AccountTier
+from keycare.core.filtering import ChoicesFilter
 
 from .choices import Priority, SlaState, TicketStatus, TicketType
 from .models import NpsSurvey, Ticket
@@ -10,17 +11,15 @@ from .models import NpsSurvey, Ticket
 
 class TicketFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=TicketStatus.choices)
+    status = ChoicesFilter(label=_("Status"), choices=TicketStatus.choices)
     open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open")
-    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    ticket_type = django_filters.MultipleChoiceFilter(label=_("Type"), choices=TicketType.choices)
+    priority = ChoicesFilter(label=_("Priority"), choices=Priority.choices)
+    ticket_type = ChoicesFilter(label=_("Type"), choices=TicketType.choices)
     account = django_filters.NumberFilter(label=_("Account"), field_name="account_id")
     assignee = django_filters.NumberFilter(label=_("Assignee"), field_name="assignee_id")
     team = django_filters.NumberFilter(label=_("Team"), field_name="team_id")
     equipment = django_filters.NumberFilter(label=_("Equipment"), field_name="equipment_id")
-    tier = django_filters.MultipleChoiceFilter(
-        label=_("Tier"), field_name="account__tier", choices=AccountTier.choices
-    )
+    tier = ChoicesFilter(label=_("Tier"), field_name="account__tier", choices=AccountTier.choices)
     sla = django_filters.ChoiceFilter(label=_("SLA"), choices=SlaState.choices, method="filter_sla")
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),
@@ -51,9 +50,7 @@ class NpsSurveyFilterSet(django_filters.FilterSet):
     group = django_filters.NumberFilter(label=_("Account and its branches"), method="filter_group")
     contact = django_filters.NumberFilter(label=_("Contact"), field_name="contact_id")
     answered = django_filters.BooleanFilter(label=_("Answered"), method="filter_answered")
-    tier = django_filters.MultipleChoiceFilter(
-        label=_("Tier"), field_name="account__tier", choices=AccountTier.choices
-    )
+    tier = ChoicesFilter(label=_("Tier"), field_name="account__tier", choices=AccountTier.choices)
 
     class Meta:
         model = NpsSurvey

@@ -22,7 +22,8 @@ def ticket_list(*, actor: User, filters: Mapping[str, Any] | None = None) -> Que
 
 
 def ticket_get(*, actor: User, pk: int) -> Ticket:
-    return ticket_list(actor=actor).get(pk=pk)
+    """One ticket for its page, with the SLA policy the page names joined in."""
+    return ticket_list(actor=actor).select_related("sla_policy").get(pk=pk)
 
 
 def ticket_comments(*, actor: User, ticket: Ticket) -> QuerySet[TicketComment]:
@@ -157,7 +158,6 @@ def account_service_summary(*, actor: User, account, months: int = 12) -> dict:
     from keycare.accounts.scopes import may_see_costs
 
     from .choices import OPEN_STATUSES, SlaState
-    from .models import TicketRating
     from .surveys import nps_summary
 
     since = timezone.now() - dt.timedelta(days=round(months * 30.44))
@@ -168,6 +168,8 @@ def account_service_summary(*, actor: User, account, months: int = 12) -> dict:
         tickets = tickets.filter(account=account)
     duration = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
     recent = Q(resolved_at__gte=since)
+    # the ratings (one per ticket at most) join the same pass over the tickets
+    rated = Q(rating__rated_at__gte=since, rating__score__isnull=False)
     figures = tickets.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         breached=Count(
@@ -181,10 +183,9 @@ def account_service_summary(*, actor: User, account, months: int = 12) -> dict:
         labour=Sum("labour_cost", filter=recent),
         parts=Sum("parts_cost", filter=recent),
         travel=Sum("travel_cost", filter=recent),
+        ratings=Count("rating", filter=rated),
+        ratings_ok=Count("rating", filter=rated & Q(rating__score__gte=4)),
     )
-    rated = TicketRating.objects.filter(
-        ticket__in=tickets.values("pk"), rated_at__gte=since, score__isnull=False
-    ).aggregate(n=Count("id"), ok=Count("id", filter=Q(score__gte=4)))
     nps = nps_summary(actor=actor, account=account, since=since.date())
     costs = None
     if may_see_costs(actor):
@@ -200,8 +201,10 @@ def account_service_summary(*, actor: User, account, months: int = 12) -> dict:
         if figures["resolved"]
         else None,
         "mean_time_to_resolve_hours": round(mttr.total_seconds() / 3600, 1) if mttr else None,
-        "ratings": rated["n"],
-        "csat": round(100 * rated["ok"] / rated["n"], 2) if rated["n"] else None,
+        "ratings": figures["ratings"],
+        "csat": round(100 * figures["ratings_ok"] / figures["ratings"], 2)
+        if figures["ratings"]
+        else None,
         "nps": nps["nps"],
         "nps_responses": nps["responses"],
         "cost_to_serve": costs,

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,10 +46,30 @@ def _event(
 
 def _next_number(now: dt.datetime) -> str:
     year = timezone.localtime(now).year
-    TicketSequence.objects.get_or_create(year=year)
-    TicketSequence.objects.filter(year=year).update(last=F("last") + 1)
-    last = TicketSequence.objects.get(year=year).last
+    last = _sequence_bump(year)
+    if last is None:  # the year's first ticket
+        TicketSequence.objects.get_or_create(year=year)
+        last = _sequence_bump(year)
     return f"SR-{year}-{last:06d}"
+
+
+def _sequence_bump(year: int) -> int | None:
+    """The year's counter plus one, in one statement (UPDATE … RETURNING, on PostgreSQL and
+    SQLite alike) instead of an update and a read: the row stays locked until the ticket
+    commits, as before. None when the year has no counter yet."""
+    from django.db import connection
+
+    table, last, year_column = map(
+        connection.ops.quote_name, (TicketSequence._meta.db_table, "last", "year")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # the names are the model's own, quoted; the year is a parameter
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_column} = %s RETURNING {last}",  # noqa: S608
+            [year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # --- SLA ----------------------------------------------------------------------------------
@@ -57,15 +77,23 @@ def _next_number(now: dt.datetime) -> str:
 
 def sla_policy_for(account: Account) -> SlaPolicy:
     """The most specific active policy for the account's tier and type, else the floor."""
-    candidates = SlaPolicy.objects.filter(is_active=True, is_floor=False).filter(
-        tier__in=["", account.tier], account_type__in=["", account.account_type]
-    )
+    # one read for the candidates and the floor (the floors come in the model's order, as
+    # `.first()` would take them); the calendar comes along for calendar_for
+    rows = list(
+        SlaPolicy.objects.filter(
+            Q(is_active=True, is_floor=False, tier__in=["", account.tier],
+              account_type__in=["", account.account_type])
+            | Q(is_floor=True)
+        ).select_related("calendar")
+    )  # fmt: skip
     best = sorted(
-        candidates, key=lambda p: (bool(p.tier) + bool(p.account_type), p.pk), reverse=True
+        (p for p in rows if not p.is_floor),
+        key=lambda p: (bool(p.tier) + bool(p.account_type), p.pk),
+        reverse=True,
     )
     if best:
         return best[0]
-    floor = SlaPolicy.objects.filter(is_floor=True).first()
+    floor = next((p for p in rows if p.is_floor), None)
     if floor is None:
         raise ApplicationError(
             _("No floor SLA policy is defined."), extra={"code": "no_floor_policy"}
@@ -74,12 +102,19 @@ def sla_policy_for(account: Account) -> SlaPolicy:
 
 
 def calendar_for(account: Account, policy: SlaPolicy) -> BusinessCalendar:
-    own = AccountCalendar.objects.filter(account=account).select_related("calendar").first()
-    if own is not None:
-        return own.calendar
+    """The account's own calendar, else the policy's, else the default one. One read: the
+    account's calendar and the default come together (at most two rows: an account has one
+    calendar of its own and there is one default)."""
+    own = AccountCalendar.objects.filter(account=account, calendar=OuterRef("pk"))
+    rows = list(
+        BusinessCalendar.objects.annotate(own=Exists(own)).filter(Q(own=True) | Q(is_default=True))
+    )
+    mine = next((c for c in rows if c.own), None)
+    if mine is not None:
+        return mine
     if policy.calendar_id:
         return policy.calendar
-    default = BusinessCalendar.objects.filter(is_default=True).first()
+    default = next((c for c in rows if c.is_default), None)
     if default is None:
         raise ApplicationError(
             _("No default business calendar is defined."), extra={"code": "no_calendar"}
@@ -205,7 +240,7 @@ def ticket_create(
     )
     _validate_links(ticket)
     ticket.number = "pending"
-    ticket.full_clean(exclude=["number"])
+    ticket.full_clean(exclude=["number", *_loaded_relations(ticket)])
     ticket.number = _next_number(ticket.opened_at)
     opened_on = timezone.localtime(ticket.opened_at).date()
     if ticket.team_id is None:
@@ -230,6 +265,21 @@ def ticket_create(
         )
     account_figures_changed(account_ids=[ticket.account_id])  # the account's ticket count
     return ticket
+
+
+def _loaded_relations(ticket: Ticket) -> list[str]:
+    """The ticket's foreign keys set to rows just read from the database (the account and
+    contact the caller looked up, the acting user): `full_clean` would ask the database
+    once more whether each exists. The insert's foreign key constraints still refuse a row
+    deleted in between; the ticket has no other check on these fields (no constraint, no
+    `limit_choices_to`)."""
+    names = []
+    for field in ticket._meta.concrete_fields:
+        if field.many_to_one and field.is_cached(ticket):
+            related = field.get_cached_value(ticket)
+            if related is not None and related.pk is not None and not related._state.adding:
+                names.append(field.name)
+    return names
 
 
 def _validate_links(ticket: Ticket) -> None:

@@ -10,7 +10,7 @@ from keycare.accounts.tests.factories import (
     ContactFactory,
 )
 from keycare.service.models import Ticket
-from keycare.service.tests.factories import TicketFactory
+from keycare.service.tests.factories import TicketFactory, busy_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,89 @@ def test_a_missing_person_is_null_not_a_method_wrapper(admin_user):
     client = api(admin_user)
     assert client.get(f"/api/v1/tickets/{ticket.pk}/").json()["assignee_name"] is None
     assert client.get(f"/api/v1/accounts/{account.pk}/").json()["owner_name"] is None
+
+
+# --- query budgets --------------------------------------------------------------------------
+
+OPEN_BY_DUE = ("/api/v1/tickets/?status=new&status=assigned&status=in_progress"
+               "&status=waiting_on_customer&ordering=resolution_due_at&page_size=10")  # fmt: skip
+
+
+@pytest.mark.parametrize("who", ["admin_user", "kam"])
+def test_the_open_queue_by_due_time_takes_five_queries(
+    world, who, request, django_assert_num_queries
+):
+    """The benchmark's list: session, user, roles, count, page (account, contact, assignee
+    and team joined), for an administrator and a key account manager alike."""
+    client = APIClient()
+    client.force_login(request.getfixturevalue(who))
+    TicketFactory.create_batch(2, account=world["mine"])
+    TicketFactory(account=world["other"])
+    with django_assert_num_queries(5):
+        small = client.get(OPEN_BY_DUE).json()
+    TicketFactory.create_batch(10, account=world["mine"], priority="P1")
+    TicketFactory.create_batch(10, account=world["other"], priority="P2")
+    with django_assert_num_queries(5):
+        large = client.get(OPEN_BY_DUE).json()
+    seen = {"admin_user": (3, 23), "kam": (2, 12)}[who]
+    assert (small["count"], large["count"]) == seen and len(large["results"]) == 10
+
+
+def test_a_ticket_takes_four_queries_whatever_is_on_it(world, admin_user, engineer, make_user):
+    """Session, user, roles, the ticket with its joins; replies, files and visits are not in
+    the ticket's body."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = APIClient()
+    client.force_login(admin_user)
+    counts = []
+    for n, more in ((1, 0), (6, 3)):
+        team = [engineer] + [make_user("service_engineer") for _ in range(more)]
+        ticket = busy_ticket(account=world["mine"], engineers=team, n=n)
+        TicketFactory.create_batch(5 * n, account=world["mine"])
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(f"/api/v1/tickets/{ticket.pk}/").json()
+        assert body["number"] == ticket.number and body["assignee_name"] == str(engineer)
+        counts.append(len(captured))
+    assert counts == [4, 4]
+
+
+def test_opening_a_ticket_takes_a_fixed_number_of_queries(world, admin_user, make_user):
+    """The benchmark's create (account, contact, subject, priority, type, description), with
+    few or many accounts, contacts and tickets about: session, user, roles, the account, the
+    contact, the number (one UPDATE … RETURNING), the service team of the province, the
+    contract, the SLA policy (candidates and floor together), its target, the calendar (own
+    and default together) and its stamp, the ticket, its event (the answer is the ticket as
+    written, not read back); and the savepoint around the service in a test's transaction
+    (two)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = APIClient()
+    client.force_login(admin_user)
+    body = {"subject": "主轴异响", "priority": "P3", "ticket_type": "repair",
+            "description": "基准", "account": world["mine"].pk, "contact": world["contact"].pk}  # fmt: skip
+    assert (
+        client.post("/api/v1/tickets/", body, format="json").status_code == 201
+    )  # the year's counter
+    counts, made = [], []
+    for more in (1, 10):
+        for _ in range(more):
+            account = AccountFactory(tier="iron")  # the floor policy serves these
+            contact = ContactFactory(account=account)
+            TicketFactory(account=account)
+        for target in ((world["mine"], world["contact"]), (account, contact)):
+            data = {**body, "account": target[0].pk, "contact": target[1].pk}
+            with CaptureQueriesContext(connection) as captured:
+                created = client.post("/api/v1/tickets/", data, format="json")
+            assert created.status_code == 201, created.json()
+            counts.append(len(captured))
+            made.append(created.json()["id"])
+    assert counts == [16] * 4
+    # the answer is the ticket as it is stored (it is not read back)
+    assert created.json() == client.get(f"/api/v1/tickets/{made[-1]}/").json()
+    tickets = Ticket.objects.filter(pk__in=made).order_by("pk")
+    assert [t.sla_policy.is_floor for t in tickets] == [False, True, False, True]
+    numbers = [int(t.number.rsplit("-", 1)[1]) for t in tickets]
+    assert numbers[1] == numbers[0] + 1 and numbers[3] == numbers[2] + 1  # in sequence

@@ -11,7 +11,7 @@ from keycare.accounts.tests.factories import (
 )
 from keycare.service.defaults import service_defaults_ensure
 from keycare.service.models import Ticket
-from keycare.service.tests.factories import TicketFactory
+from keycare.service.tests.factories import TicketFactory, busy_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +108,57 @@ def test_ticket_list_filters_and_query_count(
     assert response.context["page"].paginator.count == 23
     p1 = client.get(url, {"priority": "P1"})
     assert p1.context["page"].paginator.count == 20
+
+
+OPEN_BY_DUE = {"status": ["new", "assigned", "in_progress", "waiting_on_customer"],
+               "ordering": "resolution_due_at"}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", ["admin_user", "kam"])
+def test_the_open_queue_by_due_time_takes_five_queries(
+    client, setup, who, request, django_assert_num_queries
+):
+    """The benchmark's list (the open statuses, by resolution due time), for an
+    administrator and for a key account manager whose accounts limit the rows."""
+    user = request.getfixturevalue(who)
+    TicketFactory.create_batch(2, account=setup["mine"])
+    TicketFactory(account=setup["other"])
+    client.force_login(user)
+    url = reverse("web:ticket_list")
+    # session, user, roles, count, page
+    with django_assert_num_queries(5):
+        small = client.get(url, OPEN_BY_DUE)
+    TicketFactory.create_batch(10, account=setup["mine"], priority="P1")
+    TicketFactory.create_batch(10, account=setup["other"], priority="P2")
+    with django_assert_num_queries(5):
+        large = client.get(url, OPEN_BY_DUE)
+    seen = {"admin_user": (3, 23), "kam": (2, 12)}[who]
+    assert (small.context["page"].paginator.count, large.context["page"].paginator.count) == seen
+
+
+def test_the_ticket_page_takes_a_fixed_number_of_queries(
+    client, setup, admin_user, engineer, make_user
+):
+    """Whatever the number of replies, files, visits, engineers and parts: session, user,
+    roles, the ticket (with its SLA policy), the engineers, the visits with their engineers
+    and parts, the files, the replies, the parts in stock (a visit is still open) and the
+    timeline."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(admin_user)
+    counts = []
+    for n, more in ((1, 0), (6, 3)):
+        team = [engineer] + [make_user("service_engineer") for _ in range(more)]
+        ticket = busy_ticket(account=setup["mine"], engineers=team, n=n)
+        TicketFactory.create_batch(5 * n, account=setup["mine"])
+        url = reverse("web:ticket_detail", args=[ticket.pk])
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url)
+        assert page.status_code == 200
+        assert (len(page.context["comments"]), len(page.context["visits"])) == (n, n + 1)
+        counts.append(len(captured))
+    assert counts == [12, 12]
 
 
 def test_visit_with_parts_on_the_ticket_page(client, setup, service_manager, engineer):

@@ -128,9 +128,12 @@ class TicketDetailView(PageView):
     def _context(self, ticket, comment_form=None, resolve_form=None):
         actor = self.request.user
         can_change = user_can(actor, "change", ticket)
-        # one read of the engineers: the assign list (managers) and the visit planner
+        # one read of the engineers: the assign list (managers) and the visit planner; the
+        # page shows their names only, so not their groups (`has_role` reads its own)
         all_engineers = (
-            list(user_list_with_role(actor=actor, role="service_engineer")) if can_change else []
+            list(user_list_with_role(actor=actor, role="service_engineer").prefetch_related(None))
+            if can_change
+            else []
         )
         engineers = all_engineers if actor.has_role("service_manager", "administrator") else []
         staff = not actor.is_portal_user
@@ -148,7 +151,10 @@ class TicketDetailView(PageView):
         return {
             "ticket": ticket,
             "visits": visits,
-            "stock": list(selectors.stock_for(actor=actor)) if staff else [],
+            # the parts in stock only feed the check-out form of a visit not done yet
+            "stock": list(selectors.stock_for(actor=actor))
+            if any(v.status != v.Status.DONE for v in visits)
+            else [],
             "visit_engineers": all_engineers,
             "comments": comments,
             "attachments": files,

@@ -1,0 +1,10 @@
+"""django-admin for the benchmark's django-helpdesk site (run with the helpdesk venv)."""
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hdproject.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
