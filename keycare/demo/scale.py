@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from keycare.core.search import _SPACE
+from keycare.core.search import _SPACE, _doubled
 from keycare.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from keycare.users.choices import Role
 
@@ -186,7 +186,7 @@ class Pinyin:
             clean = _SPACE.sub("", text.lower())
             full = "".join(self._lazy(clean, errors="default")).lower()
             first = "".join(self._lazy(clean, style=self._style, errors="default")).lower()
-            got = self._cache[text] = (clean, full, first)
+            got = self._cache[text] = (_doubled(clean), full, first)
         return got
 
     def part(self, pieces: Iterable[str]) -> list[str]:
@@ -361,6 +361,8 @@ class Generator:
             self.step("ANALYZE", _analyze)
         if insights:
             self.step("insights", self.insights)
+            if self.writer.postgres:  # the planner's statistics of the rows just computed
+                self.step("ANALYZE (insights)", _analyze)
         return self.report
 
     # --- users, teams, products --------------------------------------------------------------

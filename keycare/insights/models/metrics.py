@@ -68,6 +68,10 @@ class AccountMetric(models.Model):
         indexes = [
             models.Index(fields=["period_start", "period_end", "scope", "revenue"],
                          name="metric_period_revenue"),
+            # "computed when?" of a period (staleness checks on the analysis pages): one
+            # index probe instead of reading every account's row
+            models.Index(fields=["period_start", "period_end", "computed_at"],
+                         name="metric_period_computed"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

@@ -232,6 +232,8 @@ class AccountScore(models.Model):
         indexes = [
             models.Index(fields=["scorecard", "scope", "period_start", "period_end", "rank"],
                          name="score_scope_period_rank"),
+            models.Index(fields=["scorecard", "scope", "period_start", "period_end", "computed_at"],
+                         name="score_period_computed"),
         ]  # fmt: skip
 
     def __str__(self) -> str:
