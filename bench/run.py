@@ -51,7 +51,7 @@ PASSWORD = "keycare-bench"  # noqa: S105 - the benchmark logins of `keycare benc
 SCALES = {
     "small": {"seconds": 2, "import_lines": 10_000, "mixed": 1_000, "tickets": 10_000},
     "medium": {"seconds": 5, "import_lines": 100_000, "mixed": 5_000, "tickets": 100_000},
-    "large": {"seconds": 10, "import_lines": 1_000_000, "mixed": 10_000, "tickets": 1_000_000},
+    "large": {"seconds": 8, "import_lines": 1_000_000, "mixed": 10_000, "tickets": 1_000_000},
 }
 TARGETS = {"ticket_list": 0.1, "ticket_detail": 0.25, "ticket_create": 0.5}
 
@@ -203,19 +203,29 @@ class KeyCare:
 
         client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="zh-hans")
         client.force_login(self.users[username])
-        client.get(path if method == "GET" else "/")  # warm caches as a served worker would
-        with CaptureQueriesContext(connection) as queries:
+        from django.core.cache import cache
+
+        def request():
             if method == "GET":
-                response = client.get(path)
-            else:
-                response = client.post(path, data=body, content_type="application/json")
+                return client.get(path)
+            return client.post(path, data=body, content_type="application/json")
+
+        request()  # warm caches as a served worker would
+        with CaptureQueriesContext(connection) as warm:
+            response = request()
+        # the main query is taken from the request that computes everything: the figures
+        # the pages cache (Pareto) are computed by it, and so is the floor
+        cache.clear()  # the run's own Redis database
+        with CaptureQueriesContext(connection) as queries:
+            request()
         captured = list(queries.captured_queries)
         # the main query: the slowest statement that reads or writes rows (a COMMIT's fsync
         # or a SAVEPOINT is not a query of the page)
         control = ("COMMIT", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ")
         work = [q for q in captured if not q["sql"].lstrip().upper().startswith(control)]
         main = max(work, key=lambda q: float(q["time"]), default=None)
-        return {"status": response.status_code, "queries": len(captured),
+        return {"status": response.status_code, "queries": len(warm.captured_queries),
+                "queries_uncached": len(captured),
                 "main_sql": main["sql"] if main else "",
                 "main_ms_in_request": float(main["time"]) * 1000 if main else 0.0}  # fmt: skip
 

@@ -28,6 +28,15 @@ def _private_media_root(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache (computed figures are cached by their inputs;
+    a test's data must never meet another test's figures)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _seeded_defaults(request):
     """The rows the data migrations seed (the business calendar and SLA policies; the first
     scorecard, the qualitative criteria, the service strategies, the insights settings, the

@@ -1,14 +1,14 @@
 """Test settings: SQLite in memory, or KEYCARE_TEST_DATABASE_URL (e.g. PostgreSQL)."""
 
 from .base import *
-from .base import env
+from .base import env, postgres_tuned
 
 SECRET_KEY = "keycare-test-key"  # noqa: S105
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 _test_db = env.str("KEYCARE_TEST_DATABASE_URL", default="")
 if _test_db:
-    DATABASES = {"default": env.db_url_config(_test_db)}
+    DATABASES = {"default": postgres_tuned(env.db_url_config(_test_db))}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -377,8 +377,16 @@ def whale_curve_report(
     return curve
 
 
-def account_pnl(*, actor: User, account: Account, filters: Mapping[str, Any] | None = None) -> dict:
-    """One account's P&L for the period: its own, and with its branches (a group)."""
+def account_pnl(
+    *,
+    actor: User,
+    account: Account,
+    filters: Mapping[str, Any] | None = None,
+    has_branches: bool | None = None,
+) -> dict:
+    """One account's P&L for the period: its own, and with its branches (a group).
+    `has_branches`: whether the actor sees any branch, when the caller already knows (the
+    account 360 page reads the branches anyway), to spare a query."""
     require_pnl(actor)
     start, end = pnl_period(filters)
     visible = restrict(Account.objects.all(), actor, "view")
@@ -395,6 +403,8 @@ def account_pnl(*, actor: User, account: Account, filters: Mapping[str, Any] | N
         group.add(p)
     return {
         "start": start, "end": end, "own": own.as_dict(), "group": group.as_dict(),
-        "has_branches": subtree.exclude(pk=account.pk).exists(),
+        "has_branches": subtree.exclude(pk=account.pk).exists()
+        if has_branches is None
+        else has_branches,
         "reasons": loss_reasons(own) if own.contribution < 0 else [],
     }  # fmt: skip

@@ -232,6 +232,9 @@ def below_floor_accounts(*, actor: User, filters: Mapping[str, Any] | None = Non
             "rows": margin_floor_breaches(start=start, end=end, accounts=visible_accounts(actor=actor, filters=filters))}  # fmt: skip
 
 
+FLAGGED_LIMIT = 500
+
+
 def flagged_order_lines(
     *, actor: User, filters: Mapping[str, Any] | None = None, account: Account | None = None
 ) -> dict:
@@ -239,14 +242,49 @@ def flagged_order_lines(
     or whose gross margin is below the line floor, on orders without a granted discount
     concession for that order number (flagged, not blocked: the ERP holds the orders).
     One query: the policy of each tier × type is expanded into the WHERE clause."""
+    start, end, policies, lines = _flagged_lines(actor=actor, filters=filters, account=account)
+    limit = FLAGGED_LIMIT
+    found = list(lines[: limit + 1])
+    rows = []
+    for line in found[:limit]:
+        account_ = line.order.account
+        policy = policy_for(tier=account_.tier or "", account_type=account_.account_type or "",
+                            policies=policies)  # fmt: skip
+        rows.append({
+            "line": line, "order": line.order, "account": account_,
+            "discount_pct": percent(line.discount_amount, line.list_amount),
+            "margin_pct": percent(line.net_amount - line.cost_amount, line.net_amount) if line.net_amount else None,
+            "policy": policy.name if policy else None,
+            "why": _line_reasons(line, policy),
+        })  # fmt: skip
+    return {"start": start, "end": end, "rows": rows, "more": len(found) > limit}
+
+
+def flagged_order_line_count(*, actor: User, account: Account) -> tuple[int, bool]:
+    """How many of the account's order lines `flagged_order_lines` lists (at most its limit)
+    and whether there are more: what the account 360 page shows. One COUNT over the limited
+    set, so the page reads no line rows and works out no reasons it does not show."""
+    lines = _flagged_lines(actor=actor, account=account)[3]
+    found = lines.order_by().values("pk")[: FLAGGED_LIMIT + 1].count()
+    return min(found, FLAGGED_LIMIT), found > FLAGGED_LIMIT
+
+
+def _flagged_lines(
+    *, actor: User, filters: Mapping[str, Any] | None = None, account: Account | None = None
+) -> tuple[dt.date, dt.date, list[ConcessionPolicy], Any]:
+    """The period, the policies and the queryset of the flagged lines (see above)."""
     start, end = pnl_period(filters)
     accounts = visible_accounts(actor=actor, filters=filters)
     if account is not None:
         accounts = accounts.filter(pk=account.pk)
     policies = _policies()
     conditions = Q(pk__in=[])
-    for tier in [*AccountTier.values, ""]:
-        for account_type in [*AccountType.values, ""]:
+    tiers, types = [*AccountTier.values, ""], [*AccountType.values, ""]
+    if account is not None:
+        # only its own tier × type can match: a WHERE clause of one policy, not all of them
+        tiers, types = [account.tier or ""], [account.account_type or ""]
+    for tier in tiers:
+        for account_type in types:
             policy = policy_for(tier=tier, account_type=account_type, policies=policies)
             if policy is None:
                 continue
@@ -295,21 +333,7 @@ def flagged_order_lines(
         .select_related("order__account", "product")
         .order_by("-order__order_date", "order_id", "line_number")
     )  # fmt: skip
-    limit = 500
-    found = list(lines[: limit + 1])
-    rows = []
-    for line in found[:limit]:
-        account_ = line.order.account
-        policy = policy_for(tier=account_.tier or "", account_type=account_.account_type or "",
-                            policies=policies)  # fmt: skip
-        rows.append({
-            "line": line, "order": line.order, "account": account_,
-            "discount_pct": percent(line.discount_amount, line.list_amount),
-            "margin_pct": percent(line.net_amount - line.cost_amount, line.net_amount) if line.net_amount else None,
-            "policy": policy.name if policy else None,
-            "why": _line_reasons(line, policy),
-        })  # fmt: skip
-    return {"start": start, "end": end, "rows": rows, "more": len(found) > limit}
+    return start, end, policies, lines
 
 
 def _line_reasons(line: OrderLine, policy: ConcessionPolicy | None) -> list[str]:

@@ -48,7 +48,7 @@ class Account(TimeStampedModel):
         _("hierarchy path"), max_length=400, blank=True, db_index=True, editable=False
     )
     depth = models.PositiveSmallIntegerField(_("hierarchy depth"), default=0, editable=False)
-    industry = models.CharField(_("industry"), max_length=60, blank=True)
+    industry = models.CharField(_("industry"), max_length=60, blank=True, db_index=True)
     province = models.CharField(_("province"), max_length=30, blank=True, db_index=True)
     city = models.CharField(_("city"), max_length=30, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)

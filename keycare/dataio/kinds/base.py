@@ -75,11 +75,20 @@ class Kind:
             except CellError as exc:
                 parsed[key] = None
                 errors.append(RowError(row_number, self.header(key), str(exc)))
-        for column in self.columns:
-            missing = column.required and not values.get(column.key, "").strip()
-            if missing and not any(e.column == self.header(column.key) for e in errors):
-                errors.append(RowError(row_number, self.header(column.key), _required()))
+        for key in self._required_keys():
+            missing = not values.get(key, "").strip()
+            if missing and not any(e.column == self.header(key) for e in errors):
+                errors.append(RowError(row_number, self.header(key), _required()))
         return parsed, errors
+
+    @classmethod
+    def _required_keys(cls) -> tuple[str, ...]:
+        # per class, not per row: parse_cells runs once for each of millions of rows
+        keys = cls.__dict__.get("_required")
+        if keys is None:
+            keys = tuple(c.key for c in cls.columns if c.required)
+            cls._required = keys
+        return keys
 
     def model_errors(
         self, row_number: int, exc: ValidationError, field_to_column: dict[str, str] | None = None

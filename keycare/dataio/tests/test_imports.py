@@ -363,3 +363,12 @@ def test_cli_import_and_export(tmp_path, capsys):
     target = tmp_path / "export.xlsx"
     call_command("export", "accounts", str(target))
     assert openpyxl.load_workbook(target).active.max_row == 4
+
+
+def test_numbers_too_large_for_a_decimal_are_row_errors_not_crashes():
+    from keycare.dataio.parsing import CellError, parse_decimal
+
+    for text in ("1e400", "1" * 30, "123456789012345678901234567890.5"):
+        with pytest.raises(CellError, match="too large"):
+            parse_decimal(text)
+    assert str(parse_decimal("12.3")) == "12.30"

@@ -77,3 +77,73 @@ def test_the_page(client, accounts, executive, engineer):
     assert wrong.status_code == 200 and 'data-testid="filter-errors"' in wrong.content.decode()
     client.force_login(engineer)
     assert client.get(reverse("web:insights_pareto")).status_code == 404
+
+
+# --- set-based ranking (SQL) against the reference arithmetic ------------------------------
+
+
+@pytest.fixture
+def metrics_book(executive):
+    """45 accounts with ties, zeros and losses, stored metrics only (no orders)."""
+    import random
+
+    from keycare.insights.models import AccountMetric, MetricScope
+
+    rng = random.Random(8)
+    made = []
+    for i in range(45):
+        account = AccountFactory(name=f"排名{i:02d}")
+        revenue = Decimal(rng.choice([0, -300, 1000, 1000, 2500, 12_345.67, 40_000]))
+        gross = Decimal(rng.choice([-500, 0, 100, 400, 400, 9_000.5]))
+        made.append(AccountMetric(account=account, scope=MetricScope.OWN,
+                                  period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31),
+                                  revenue=revenue, gross_profit=gross))  # fmt: skip
+    AccountMetric.objects.bulk_create(made)
+    return {m.account_id: m for m in made}
+
+
+def test_the_sql_ranking_matches_the_reference_arithmetic(metrics_book, executive):
+    from keycare.insights import calculations as calc
+    from keycare.insights.selectors import pareto_analysis
+
+    result = pareto_analysis(actor=executive, filters=PERIOD)
+    assert result["accounts"] == 45
+    for measure in ("revenue", "gross_profit"):
+        values = {pk: getattr(m, measure) for pk, m in metrics_book.items()}
+        reference = calc.pareto(values, cutoffs=(70.0, 90.0))
+        got = result[measure]["rows"]
+        # by rank: the same values, shares, cumulative shares and classes (ties by account)
+        assert [(r["value"], r["share"], r["cumulative"], r["abc"]) for r in got] == [
+            (round(r.value, 2), round(r.share, 2), round(r.cumulative, 2), r.abc) for r in reference
+        ]
+        assert [r["account"] for r in got] == sorted(values, key=lambda k: (-values[k], k))
+        for abc in "ABC":
+            members = [r for r in reference if r.abc == abc]
+            assert result[measure]["classes"][abc] == {
+                "accounts": len(members),
+                "share_of_accounts": round(100 * len(members) / 45, 1),
+                "share": round(sum(r.share for r in members), 2),
+                "value": round(sum(r.value for r in members), 2),
+            }
+        top = calc.top_share([r.value for r in reference], 0.2)
+        assert result[measure]["top_20_share"] == round(top, 2)
+        assert result[measure]["total"] == round(sum(r.value for r in reference if r.value > 0), 2)
+
+
+def test_the_page_reads_the_table_rows_and_a_downsampled_curve(metrics_book, executive):
+    from keycare.insights.selectors import pareto_analysis
+
+    everything = pareto_analysis(actor=executive, filters=PERIOD)
+    for abc in (None, "A", "B", "C"):
+        page = pareto_analysis(actor=executive, filters=PERIOD, rows=4, abc=abc, curve=10)
+        for measure in ("revenue", "gross_profit"):
+            full = everything[measure]["rows"]
+            assert page[measure]["classes"] == everything[measure]["classes"]
+            assert page[measure]["rows"] == [r for r in full if abc in (None, r["abc"])][:4]
+            points = page[measure]["curve_points"]
+            ranks = [p["rank"] for p in points]
+            a = everything[measure]["classes"]["A"]["accounts"]
+            b = a + everything[measure]["classes"]["B"]["accounts"]
+            assert set(ranks) == {*range(5, 46, 5), a, b, 45} - {0}
+            assert [p["cumulative"] for p in points] == [full[i - 1]["cumulative"] for i in ranks]
+            assert [p["account"] for p in points] == [full[i - 1]["account"] for i in ranks]

@@ -388,3 +388,32 @@ def test_the_pages_and_exports_take_a_fixed_number_of_queries(login, book, execu
 
     metrics_recompute(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
     assert _queries(client, name, params) == few
+
+
+def test_the_pareto_page_of_the_stored_year_takes_a_fixed_number_of_queries(
+    login, admin_user, django_capture_on_commit_callbacks
+):
+    """The benchmark's page: the Pareto of the trailing twelve months, read from the stored
+    metrics, as an administrator, at 3 and at 30 accounts."""
+    from keycare.insights.metrics import metrics_recompute, trailing_twelve_months
+
+    client = login(admin_user)
+    day = timezone.localdate() - dt.timedelta(days=30)
+    counts = []
+    for n, more in ((3, 3), (30, 27)):
+        for i in range(more):
+            _sell(AccountFactory(name=f"帕累托{n}-{i}"), 10_000 + 1_000 * i, 4_000, day)
+        start, end = trailing_twelve_months()
+        metrics_recompute(start=start, end=end)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.get(reverse("web:insights_pareto"))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("web:insights_pareto"))
+        assert len(response.context["figures"]["revenue"]["rows"]) == n
+        cache.clear()  # the figures computed again, not read from the cache
+        with CaptureQueriesContext(connection) as cold:
+            again = client.get(reverse("web:insights_pareto"))
+        assert again.context["figures"] == response.context["figures"]
+        counts.append((len(captured), len(cold)))
+    # warm: the cache keys (metrics stamp, latest ids, settings) instead of the figures
+    assert counts == [(13, 19), (13, 19)]

@@ -4,6 +4,7 @@ equipment, orders and products."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Window
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -113,7 +114,9 @@ class AccountDetailView(PageView):
             contacts=contacts, account=account, paths=engagement["paths"] if engagement else []
         )
         subtree = selectors.account_subtree(actor=actor, account=account)
-        equipment = selectors.equipment_list(actor=actor, filters={"account": account.pk})
+        # the selectors' querysets narrowed to the account directly: a FilterSet per section
+        # (form, validation) costs more than its query on this page
+        equipment = selectors.equipment_list(actor=actor).filter(account=account)
         revenue = selectors.account_revenue_by_month(actor=actor, account=account)
         orders = None
         if revenue is not None:
@@ -121,6 +124,7 @@ class AccountDetailView(PageView):
         from keycare.insights.account_type_selectors import account_type_get
         from keycare.insights.scorecard_selectors import account_value_summary
         from keycare.insights.tier_selectors import account_tier_summary
+        from keycare.service.choices import OPEN_STATUSES
         from keycare.service.selectors import (
             account_service_summary,
             equipment_service_history,
@@ -130,8 +134,9 @@ class AccountDetailView(PageView):
 
         from .profitability import account_profit_section
 
-        open_tickets = ticket_list(actor=actor, filters={"account": account.pk, "open": "true"})
-        equipment_rows = list(equipment[:10])
+        open_tickets = ticket_list(actor=actor).filter(account=account, status__in=OPEN_STATUSES)
+        # the first ten units and, in the same query, how many there are (COUNT(*) OVER ())
+        equipment_rows = list(equipment.annotate(total=Window(Count("id")))[:10])
         history = equipment_service_history(
             actor=actor, equipment_ids=[e.pk for e in equipment_rows]
         )
@@ -157,7 +162,7 @@ class AccountDetailView(PageView):
             "engagement": engagement,
             "style_matrix": _style_matrix(actor, contacts),
             "equipment": equipment_rows,
-            "equipment_count": equipment.count(),
+            "equipment_count": equipment_rows[0].total if equipment_rows else 0,
             "orders": orders,
             "revenue": revenue,
             "revenue_chart": {
@@ -170,7 +175,9 @@ class AccountDetailView(PageView):
             if revenue
             else None,
             "can_change": user_can(actor, "change", account),
-            "profit": account_profit_section(actor=actor, account=account),
+            "profit": account_profit_section(
+                actor=actor, account=account, has_branches=bool(subtree) if account.path else None
+            ),
         }
 
 

@@ -32,6 +32,8 @@ from ..exports import Sheet, xlsx_response
 from .base import PageView, render_page
 
 TABLE_ROWS = 100
+#: About how many points the Pareto curve shows (downsampled beyond, with the cut-offs).
+CURVE_POINTS = 200
 PYRAMID_TIERS = ("platinum", "gold", "iron", "lead")
 
 
@@ -172,24 +174,40 @@ class ParetoView(_AnalysisView):
     analysis = staticmethod(pareto_analysis)
     export_name = "pareto"
 
+    def analysis_options(self) -> dict:
+        """The page reads only what it shows: the table's first rows (of the class asked
+        for) and a downsampled curve; the export reads every row of the class."""
+        abc = self.request.GET.get("abc")
+        options = {"abc": abc if abc in ("A", "B", "C") else None}
+        if not self.request.GET.get("export"):
+            options.update(rows=TABLE_ROWS, curve=CURVE_POINTS)
+        return options
+
     def get_context(self, **kwargs) -> dict:
         context = super().get_context(**kwargs)
         figures = context["figures"]
         abc = _drill(self.request, "abc", ("A", "B", "C"), _("Choose class A, B or C."),
                      context["errors"])  # fmt: skip
+        n = figures["accounts"]
         charts, measures = {}, []
         for measure in ("revenue", "gross_profit"):
-            rows = figures[measure]["rows"]
-            n = len(rows)
+            data = figures[measure]
+            points = data.get("curve_points", [])
             charts[measure] = {
-                "labels": [f"{round(100 * (i + 1) / n)}%" for i in range(n)],
-                "values": [r["cumulative"] for r in rows],
-                "name": str(figures[measure]["total"]),
-                "links": [_account_url(r["account"]) for r in rows],
+                "labels": [f"{round(100 * p['rank'] / n)}%" for p in points],
+                "values": [p["cumulative"] for p in points],
+                "name": str(data["total"]),
+                "links": [_account_url(p["account"]) for p in points],
             }
-            ranked = [{**r, "rank": i} for i, r in enumerate(rows, start=1)]
-            table = [r for r in ranked if abc is None or r["abc"] == abc]
-            measures.append((measure, figures[measure], table))
+            first = {
+                "A": 1,
+                "B": data["classes"]["A"]["accounts"] + 1,
+                "C": data["classes"]["A"]["accounts"] + data["classes"]["B"]["accounts"] + 1,
+            }
+            table = [{**r, "rank": i} for i, r in enumerate(data["rows"], start=first[abc or "A"])]
+            # how many rows the table would have in full (the footer says "the first 100 of")
+            total = data["classes"][abc]["accounts"] if abc else n
+            measures.append((measure, {**data, "table_total": total}, table))
         # the risk views' alerts in short, linking to them (the same period and region)
         alerts = insights_alerts(actor=self.request.user,
                                  filters=None if context["errors"] else self.request.GET)  # fmt: skip

@@ -718,25 +718,27 @@ class ReportsView(ProfitPage):
 # --- the account 360 page ----------------------------------------------------------------
 
 
-def account_profit_section(*, actor, account) -> dict | None:
+def account_profit_section(*, actor, account, has_branches: bool | None = None) -> dict | None:
     """The P&L section of the account 360 page (None for those who may not see margins):
     the trailing twelve months' P&L, its own and with its branches, the loss reasons, the
-    flagged order lines and the latest concessions. A fixed number of queries."""
+    number of flagged order lines and the latest concessions. A fixed number of queries;
+    `has_branches` (whether the actor sees any branch) spares one when the page knows it."""
     if not pnl_may_view(actor):
         return None
     from keycare.profitability.concessions import concession_may_request
+    from keycare.profitability.reports import flagged_order_line_count
     from keycare.profitability.selectors import concession_list
 
-    pnl = account_pnl(actor=actor, account=account)
-    flagged = flagged_order_lines(actor=actor, account=account)
-    recent = concession_list(actor=actor, filters={"account": account.pk}).prefetch_related(None)
+    pnl = account_pnl(actor=actor, account=account, has_branches=has_branches)
+    flagged, flagged_more = flagged_order_line_count(actor=actor, account=account)
+    recent = concession_list(actor=actor).filter(account=account).prefetch_related(None)
     own, group = pnl["own"], pnl["group"]
     return {
         "pnl": pnl,
         "drivers": [(driver_label(d), own["drivers"].get(d), group["drivers"].get(d)) for d in DRIVERS],
         "reason_texts": reason_texts(pnl["reasons"]),
-        "flagged": len(flagged["rows"]),
-        "flagged_more": flagged["more"],
+        "flagged": flagged,
+        "flagged_more": flagged_more,
         "concessions": list(recent.select_related(None).select_related("requested_by")[:5]),
         "may_request": concession_may_request(actor, account),
     }  # fmt: skip
