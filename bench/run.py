@@ -238,7 +238,9 @@ class KeyCare:
         dsn = f"postgresql://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
         times = []
         deadline = time.monotonic() + budget
-        with psycopg.connect(dsn) as conn:
+        # the same session settings as the application's connections (join planning, JIT)
+        options = (s.get("OPTIONS") or {}).get("options", "")
+        with psycopg.connect(dsn, options=options) as conn:
             for _ in range(repeat):
                 t = time.perf_counter()
                 with conn.cursor() as cur:

