@@ -414,12 +414,14 @@ def run_http(targets: list[dict], repeat: int, seconds: float) -> None:
     for target in targets:  # warm-up: every request once or more in every worker
         serve.load(target["base"], target["requests"], target["headers"], concurrency=2,
                    seconds=max(1.0, seconds / 4))  # fmt: skip
+        serve.drain(target["base"], target["drain"])
         target["runs"] = {1: [], 8: []}
     for rep in range(repeat):
         for target in targets:
             for concurrency in (1, 8):
                 figures = serve.load(target["base"], target["requests"], target["headers"],
                                      concurrency=concurrency, seconds=seconds)  # fmt: skip
+                figures["drained_s"] = serve.drain(target["base"], target["drain"])
                 target["runs"][concurrency].append(figures)
                 log(f"  {rep + 1}/{repeat} {target['system']:>8} {target['name']:<24} c{concurrency}: "
                     f"p50 {figures['p50_ms']:8.1f} ms  p95 {figures['p95_ms']:8.1f} ms  "
@@ -560,13 +562,14 @@ def main() -> None:
                 if body:
                     headers["Content-Type"] = "application/json"
                 targets.append({"system": "KeyCare", "name": r["name"], "base": kc_base, "headers": headers,
+                                "drain": "/login/",
                                 "requests": [(r.get("method", "GET"), p, body) for p in r["paths"]]})  # fmt: skip
             hd_ids = sorted(rng.sample(range(1, scale["tickets"] + 1), 200))
             hd_specs = helpdesk_side.endpoints(hd_ids, session=helpdesk_side.login(hd_base))
             for name, spec in hd_specs.items():
                 paths = spec["paths"] if "paths" in spec else [spec["path"]]
                 name = {"ticket_page": "ticket_detail"}.get(name, name)
-                targets.append({"system": "helpdesk", "name": name, "base": hd_base,
+                targets.append({"system": "helpdesk", "name": name, "base": hd_base, "drain": "/login/",
                                 "headers": spec.get("headers", {}),
                                 "requests": [(spec["method"], p, spec.get("body") or "") for p in paths]})  # fmt: skip
             if "http" in steps:

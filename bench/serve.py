@@ -7,6 +7,7 @@ latency percentiles, the throughput and the count of HTTP errors."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -88,6 +89,28 @@ def wrk_available() -> str:
     if not path:
         raise SystemExit("wrk is missing: run scripts/ensure-bench-tools.sh (Debian's wrk)")
     return path
+
+
+def drain(base_url: str, path: str = "/", workers: int = 2, rounds: int = 60) -> float:
+    """Wait until the server has finished what an earlier measurement left queued: wrk stops
+    on time, but the requests it had sent (eight slow ones at concurrency 8) still run,
+    and the next measurement would wait behind them. One cheap request per worker at once,
+    repeated until a round answers quickly; returns the seconds waited (bounded)."""
+    import concurrent.futures
+
+    started = time.monotonic()
+
+    def one() -> float:
+        t = time.monotonic()
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(base_url + path, timeout=120).read()
+        return time.monotonic() - t
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for _ in range(rounds):
+            if max(pool.map(lambda _i: one(), range(workers))) < 0.5:
+                break
+    return time.monotonic() - started
 
 
 def load(
