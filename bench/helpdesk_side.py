@@ -46,6 +46,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from serve import stop  # the same stop for both servers (bench/ is on the path)
+
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH / "helpdesk"
 REQUIREMENTS = PROJECT / "requirements.txt"
@@ -413,17 +415,6 @@ def serve(
     proc.log_path = log_path  # type: ignore[attr-defined]
     _wait_until_up(f"http://127.0.0.1:{port}", proc, timeout)
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a gunicorn started by serve() (SIGTERM lets it stop its workers)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ------------------------------------------------------------------ the requests

@@ -28,6 +28,7 @@ from keycare.core.search import _SPACE, _doubled
 from keycare.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from keycare.users.choices import Role
 
+from .generators import SERVICE_REGIONS, SKILLS
 from .geography import PROVINCES
 
 BENCH_PASSWORD = "keycare-bench"  # noqa: S105 - printed for the benchmark on purpose
@@ -112,13 +113,6 @@ BUYING_ROLES = ["influencer", "user", "user", "technical_evaluator", "coach", "g
                 "unknown", "unknown"]  # fmt: skip
 STYLES = ["leader", "influencer", "checker", "follower", "unknown"]
 STYLE_WEIGHTS = [18, 20, 22, 15, 25]
-SERVICE_REGIONS = {
-    "华东服务中心": ["上海市", "江苏省", "浙江省", "安徽省", "山东省", "福建省"],
-    "华北服务中心": ["北京市", "天津市", "河北省", "辽宁省", "吉林省"],
-    "华南服务中心": ["广东省", "湖南省", "湖北省", "河南省"],
-    "西部服务中心": ["重庆市", "四川省", "陕西省"],
-}
-SKILLS = [["数控机床", "installation"], ["空压机", "maintenance"], ["工业机器人"], ["repair"]]
 AREA_CODES = ["110105", "310115", "120116", "500112", "320500", "330100", "440300", "370200",
               "130100", "410100", "420100", "430100", "510100", "350100", "340100", "210100",
               "610100", "220100"]  # fmt: skip
