@@ -21,7 +21,7 @@ import time
 from array import array
 from collections.abc import Iterable, Iterator
 
-from scratch import scratch_django
+from scratch import LINES_FLOOR_SQL, PERIOD_LINES_SQL, PERIOD_WHERE, scratch_django
 
 END = dt.date(2026, 12, 31)
 START = dt.date(2026, 1, 1)
@@ -212,23 +212,15 @@ def main() -> None:
     from keycare.insights.metrics import metrics_recompute, metrics_refresh
 
     accounts, _written = generate(args, connection)
-    lines_sql = (
-        "SELECT o.account_id, SUM(l.net_amount), SUM(l.cost_amount), SUM(l.discount_amount), "
-        "COUNT(*), MAX(l.net_amount) FROM accounts_orderline l "
-        "JOIN accounts_order o ON o.id = l.order_id {where}GROUP BY o.account_id"
-    )
     floors, all_floors, recomputes = [], [], []
     for _i in range(args.repeat):
         with connection.cursor() as cursor:
             t = time.perf_counter()
-            cursor.execute(
-                lines_sql.format(where="WHERE o.order_date >= %s AND o.order_date <= %s "),
-                [START, END],
-            )
+            cursor.execute(LINES_FLOOR_SQL.format(where=PERIOD_WHERE), [START, END])
             groups = len(cursor.fetchall())
             floors.append(time.perf_counter() - t)
             t = time.perf_counter()
-            cursor.execute(lines_sql.format(where=""))
+            cursor.execute(LINES_FLOOR_SQL.format(where=""))
             cursor.fetchall()
             all_floors.append(time.perf_counter() - t)
         t = time.perf_counter()
@@ -236,11 +228,7 @@ def main() -> None:
         recomputes.append(time.perf_counter() - t)
     floor, all_floor, recompute = _median(floors), _median(all_floors), _median(recomputes)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM accounts_orderline l JOIN accounts_order o ON o.id = l.order_id "
-            "WHERE o.order_date >= %s AND o.order_date <= %s",
-            [START, END],
-        )
+        cursor.execute(PERIOD_LINES_SQL, [START, END])
         (period_lines,) = cursor.fetchone()
     print(f"floor: one SQL aggregation of the {period_lines:,} order lines of {START.year} by "
           f"account ({groups:,} accounts): {floor:.3f} s ({_spread(floors)})")  # fmt: skip

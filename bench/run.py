@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import serve
+from scratch import LINES_FLOOR_SQL, PERIOD_LINES_SQL, PERIOD_WHERE
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -265,12 +266,7 @@ class KeyCare:
         from keycare.insights.scorecard import scorecard_active, scores_compute
 
         start, end = trailing_twelve_months()
-        floor_sql = (
-            "SELECT o.account_id, SUM(l.net_amount), SUM(l.cost_amount), "
-            "SUM(l.discount_amount), COUNT(*), MAX(l.net_amount) FROM accounts_orderline l "
-            "JOIN accounts_order o ON o.id = l.order_id "
-            "WHERE o.order_date >= %s AND o.order_date <= %s GROUP BY o.account_id"
-        )
+        floor_sql = LINES_FLOOR_SQL.format(where=PERIOD_WHERE)
         floors, metrics, scores = [], [], []
         rows = scored = groups = 0
         scorecard = scorecard_active()
@@ -287,11 +283,7 @@ class KeyCare:
             scored = scores_compute(scorecard=scorecard, start=start, end=end)
             scores.append(time.perf_counter() - t)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT COUNT(*) FROM accounts_orderline l JOIN accounts_order o ON o.id = l.order_id "
-                "WHERE o.order_date >= %s AND o.order_date <= %s",
-                [start, end],
-            )
+            cursor.execute(PERIOD_LINES_SQL, [start, end])
             (lines,) = cursor.fetchone()
         floor, metric, score = median(floors), median(metrics), median(scores)
         return {"period": [start.isoformat(), end.isoformat()], "order_lines": lines,
@@ -341,7 +333,6 @@ class KeyCare:
                         open(path, "rb") as fh:  # fmt: skip
                     while chunk := fh.read(1 << 20):
                         copy.write(chunk)
-                connection.commit() if not connection.get_autocommit() else None
                 return time.perf_counter() - t
             finally:
                 cursor.execute("DROP TABLE bench_import_copy")

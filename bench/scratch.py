@@ -15,6 +15,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DATABASE = "keycare_bench_insights"
 
+#: The floor of the insights recompute: one plain aggregation of order lines per account
+#: (`{where}`: PERIOD_WHERE for one period, "" for all lines), and the period's line count.
+LINES_FLOOR_SQL = (
+    "SELECT o.account_id, SUM(l.net_amount), SUM(l.cost_amount), SUM(l.discount_amount), "
+    "COUNT(*), MAX(l.net_amount) FROM accounts_orderline l "
+    "JOIN accounts_order o ON o.id = l.order_id {where}GROUP BY o.account_id"
+)
+PERIOD_WHERE = "WHERE o.order_date >= %s AND o.order_date <= %s "
+PERIOD_LINES_SQL = (
+    "SELECT COUNT(*) FROM accounts_orderline l JOIN accounts_order o ON o.id = l.order_id "
+    + PERIOD_WHERE
+)
+
 
 def _admin(server: str, sql: str) -> None:
     import psycopg

@@ -19,7 +19,6 @@ from .metrics import trailing_twelve_months
 from .models import AccountMetric, MetricScope
 from .settings import insights_settings_get
 
-MEASURES = ("revenue", "gross_profit")
 LEVELS = ("account", "group")
 
 
@@ -274,12 +273,11 @@ def pareto_analysis(
     level = (filters or {}).get("level") or "account"
     parts = (_cutoffs(filters), level, sorted(insights_account_filters(filters).items()),
              rows, abc, curve)  # fmt: skip
-    key = _figures_key("pareto", actor, start, end, parts)
-    result = cache.get(key)
-    if result is None:
-        result = _pareto_compute(actor=actor, filters=filters, rows=rows, abc=abc, curve=curve)
-        cache.set(key, result, FIGURES_SECONDS)
-    return result
+    return cache.get_or_set(
+        _figures_key("pareto", actor, start, end, parts),
+        lambda: _pareto_compute(actor=actor, filters=filters, rows=rows, abc=abc, curve=curve),
+        FIGURES_SECONDS,
+    )
 
 
 def _pareto_compute(
@@ -564,17 +562,17 @@ def insights_alerts(*, actor: User, filters: Mapping[str, Any] | None = None) ->
     settings = insights_settings_get()  # the thresholds and the neglect days
     parts = (sorted(narrowed.items()), latest, timezone.localdate(),
              sorted((f.attname, getattr(settings, f.attname)) for f in settings._meta.concrete_fields))  # fmt: skip
-    key = _figures_key("alerts", actor, start, end, parts)
-    alerts = cache.get(key)
-    if alerts is None:
+
+    def compute() -> dict:
         concentration = concentration_analysis(actor=actor, filters=narrowed, trend=False)
         neglected, days = neglected_count(
             actor=actor, filters={k: v for k, v in narrowed.items() if k in ACCOUNT_FILTERS}
         )
-        alerts = {"concentration": concentration["alerts"], "neglected": neglected,
-                  "neglect_days": days}  # fmt: skip
-        cache.set(key, alerts, FIGURES_SECONDS)
-    return alerts
+        return {"concentration": concentration["alerts"], "neglected": neglected,
+                "neglect_days": days}  # fmt: skip
+
+    return cache.get_or_set(_figures_key("alerts", actor, start, end, parts), compute,
+                            FIGURES_SECONDS)  # fmt: skip
 
 
 def _neglect_days(filters: Mapping[str, Any] | None) -> int:

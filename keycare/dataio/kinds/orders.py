@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keycare.accounts.calculations import NEGATIVE_LINE_TYPES, ZERO, line_amounts
+from keycare.accounts.calculations import line_amounts
 from keycare.accounts.choices import OrderLineType
 from keycare.accounts.models import Order, OrderLine
 from keycare.accounts.services.orders import order_totals_refresh
@@ -109,60 +109,6 @@ def _create_orders(orders: list[dict[str, object]]) -> dict[str, int]:
     return {values["number"]: pk for pk, values in zip(ids, orders, strict=True)}
 
 
-def _no_totals() -> dict[str, object]:
-    return {
-        "total_list": ZERO, "total_net": ZERO, "total_discount": ZERO, "total_cost": ZERO,
-        "total_rebate": ZERO, "line_count": 0,
-    }  # fmt: skip
-
-
-def _add_line(totals: dict, line: dict) -> None:
-    """Add one line to an order's totals as order_totals_refresh sums them (exact decimals)."""
-    totals["total_list"] += line["list_amount"]
-    totals["total_net"] += line["net_amount"]
-    totals["total_discount"] += line["discount_amount"]
-    totals["total_cost"] += line["cost_amount"]
-    if line["line_type"] in NEGATIVE_LINE_TYPES:
-        totals["total_rebate"] -= line["net_amount"]
-    totals["line_count"] += 1
-
-
-def _refresh_totals(order_ids: set[int]) -> None:
-    """Order totals from their lines. On PostgreSQL one grouped join per batch instead of six
-    correlated subqueries per order; it computes exactly what order_totals_refresh does."""
-    if not order_ids:
-        return
-    if connection.vendor != "postgresql":
-        order_totals_refresh(order_ids=order_ids)
-        return
-    quote = connection.ops.quote_name
-    order, line = quote(Order._meta.db_table), quote(OrderLine._meta.db_table)
-    negative = [str(t) for t in (OrderLineType.REBATE, OrderLineType.CREDIT_NOTE)]
-    # table names come from the models; ids and line types are parameters
-    sql = f"""
-        UPDATE {order} o SET
-            total_list = s.total_list, total_net = s.total_net,
-            total_discount = s.total_discount, total_cost = s.total_cost,
-            total_rebate = s.total_rebate, line_count = s.line_count
-        FROM (
-            SELECT t.id,
-                COALESCE(SUM(l.list_amount), 0) AS total_list,
-                COALESCE(SUM(l.net_amount), 0) AS total_net,
-                COALESCE(SUM(l.discount_amount), 0) AS total_discount,
-                COALESCE(SUM(l.cost_amount), 0) AS total_cost,
-                -COALESCE(SUM(l.net_amount) FILTER (WHERE l.line_type = ANY(%s)), 0)
-                    AS total_rebate,
-                COUNT(l.id) AS line_count
-            FROM unnest(%s::bigint[]) AS t(id)
-            LEFT JOIN {line} l ON l.order_id = t.id
-            GROUP BY t.id
-        ) s
-        WHERE o.id = s.id
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [negative, sorted(order_ids)])
-
-
 class OrdersKind(Kind):
     """Order lines, one row each, with the order's number, date and account repeated on every
     line. Matched on order number + line number. Built for ERP exports of millions of lines:
@@ -250,24 +196,12 @@ class OrdersKind(Kind):
         for p in parsed_rows:
             headers.setdefault(p["number"], (p["account_id"], p["order_date"], p["currency"]))
         new_orders = {
-            n: {
-                "number": n,
-                "account_id": a,
-                "order_date": d,
-                "currency": c or "CNY",
-                **_no_totals(),
-            }
+            n: {"number": n, "account_id": a, "order_date": d, "currency": c or "CNY"}
             for n, (a, d, c) in headers.items()
             if n not in self.orders
         }
         created_ids: set[int] = set()
         if new_orders:
-            # a new order's lines are all in this batch, so its totals are written with it
-            # rather than summed back from the lines (a later batch adding lines refreshes it)
-            for p in parsed_rows:
-                totals = new_orders.get(p["number"])
-                if totals is not None:
-                    _add_line(totals, p["line"])
             ids = _create_orders(list(new_orders.values()))
             for n, values in new_orders.items():
                 self.orders[n] = (ids[n], values["account_id"], values["order_date"])
@@ -315,9 +249,9 @@ class OrdersKind(Kind):
         if update:
             OrderLine.objects.bulk_update(update, LINE_FIELDS, batch_size=1000)
         touched |= {o.pk for o in fix}
-        # totals of the other orders this batch touched, set-based (an order split across two
+        # totals of the orders this batch touched, set-based (an order split across two
         # batches is simply summed again)
-        _refresh_totals(touched - created_ids)
+        order_totals_refresh(order_ids=touched)
         while len(self.orders) > RECENT_ORDERS:
             self.orders.popitem(last=False)
         result.created, result.updated = len(create), len(update)

@@ -147,3 +147,22 @@ def test_the_page_reads_the_table_rows_and_a_downsampled_curve(metrics_book, exe
             assert set(ranks) == {*range(5, 46, 5), a, b, 45} - {0}
             assert [p["cumulative"] for p in points] == [full[i - 1]["cumulative"] for i in ranks]
             assert [p["account"] for p in points] == [full[i - 1]["account"] for i in ranks]
+
+
+def test_the_sql_concentration_figures_match_the_reference_arithmetic(metrics_book, executive):
+    """The concentration figures (one aggregate query) against calculations' top-n share,
+    HHI and Gini on the same 45 revenues, with ties, zeros and losses."""
+    from keycare.insights import calculations as calc
+    from keycare.insights.selectors import _concentration_figures, rounded
+
+    values = [m.revenue for m in metrics_book.values()]
+    figures = _concentration_figures(actor=executive, start=dt.date(2026, 1, 1),
+                                     end=dt.date(2026, 12, 31), level="account", filters=None)  # fmt: skip
+    assert figures == {
+        "accounts": 45,
+        "top_1_share": rounded(calc.top_n_share(values, 1)),
+        "top_5_share": rounded(calc.top_n_share(values, 5)),
+        "top_10_share": rounded(calc.top_n_share(values, 10)),
+        "hhi": rounded(calc.hhi(values), 1),
+        "gini": rounded(calc.gini(values), 4),
+    }

@@ -153,7 +153,7 @@ class TicketDetailView(PageView):
             "visits": visits,
             # the parts in stock only feed the check-out form of a visit not done yet
             "stock": list(selectors.stock_for(actor=actor))
-            if any(v.status != v.Status.DONE for v in visits)
+            if staff and any(v.status != v.Status.DONE for v in visits)
             else [],
             "visit_engineers": all_engineers,
             "comments": comments,
